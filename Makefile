@@ -1,21 +1,42 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# sloba top-level build.  Each part has its own makefile fragment; this file
-# only ties them together.  `make test` is the sum of the per-part test
-# targets, so CI and a new user run the same thing.
+# sloba top-level build.  Every part keeps its rules in its own fragment
+# (<part>/<part>.mk) and adds itself to the lists below; this file only ties
+# them together, so `make test` is always the sum of the per-part suites.
+#
+#   TEST_TARGETS   suites run by `make test`; each records its counts with
+#                  scripts/record-result (see that script)
+#   BENCH_TARGETS  benchmarks run by `make bench`
+#   APT_PACKAGES   Debian packages the part needs; `make deps` installs them
 
 BUILD ?= $(CURDIR)/build
 export BUILD
 
-.PHONY: all test help
+TEST_TARGETS :=
+BENCH_TARGETS :=
+APT_PACKAGES := build-essential pkg-config
+
+include $(sort $(wildcard */*.mk))
+
+.PHONY: all test bench deps help
 all:
 
-TEST_TARGETS :=
+# Run every suite even if one fails, then print the per-suite table and the
+# one-line total; fail if any suite failed or did not report.
+test: deps
+	@rm -rf $(BUILD)/results
+	@status=0; for t in $(TEST_TARGETS); do \
+		$(MAKE) --no-print-directory $$t || status=1; \
+	done; \
+	scripts/summarize $(BUILD)/results $(TEST_TARGETS) || status=1; \
+	exit $$status
 
-test: $(TEST_TARGETS)
+bench: $(BENCH_TARGETS)
+
+deps:
+	@scripts/install-deps $(sort $(APT_PACKAGES))
 
 help:
-	@echo "make lib          build libsloba (static + shared) into build/"
-	@echo "make test         run every test suite ($(TEST_TARGETS))"
-	@echo "make bench        userspace micro-benchmark against glibc/jemalloc/mimalloc/tcmalloc"
-	@echo "make install PREFIX=/usr/local   install libsloba, its header and pkg-config file"
+	@echo "make test         run every test suite: $(TEST_TARGETS)"
+	@echo "make bench        run every benchmark: $(BENCH_TARGETS)"
+	@echo "make deps         apt-get install what the build and tests need (run by test)"
