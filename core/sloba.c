@@ -440,7 +440,39 @@ static void cpu_free_slow(struct kmem_cache *s, struct sloba_cpu *c,
 
 /* ---------------------------------------------------------------------
  * The fast paths
+ *
+ * Kept free of calls and stack frames: anything unusual (an empty or full
+ * CPU freelist, zeroing, a suspected double free) goes to a slow path that
+ * starts over.
  */
+
+static void obj_init(struct kmem_cache *s, void *obj, gfp_t gfp)
+{
+	if (plat_want_init_on_alloc(gfp, s))
+		memset(obj, 0, s->object_size);
+	else if (plat_want_init_on_free(s) && s->offset == 0)
+		set_fp(s, obj, NULL);	/* the link dirtied a zeroed object */
+}
+
+static noinline void *slab_alloc_slow(struct kmem_cache *s, gfp_t gfp)
+{
+	struct sloba_cpu *c;
+	unsigned long flags;
+	void *obj;
+
+	c = plat_cpu_get(s, &flags);
+	obj = c->freelist;
+	if (obj) {
+		c->freelist = get_fp(s, obj);
+		c->count--;
+	} else {
+		obj = cpu_refill(s, &c, gfp, &flags);
+	}
+	plat_cpu_put(s, flags);
+	if (likely(obj))
+		obj_init(s, obj, gfp);
+	return obj;	/* NULL: the page allocator has said why */
+}
 
 static __always_inline void *slab_alloc(struct kmem_cache *s, gfp_t gfp)
 {
@@ -450,32 +482,26 @@ static __always_inline void *slab_alloc(struct kmem_cache *s, gfp_t gfp)
 
 	c = plat_cpu_get(s, &flags);
 	obj = c->freelist;
-	if (likely(obj)) {
-		c->freelist = get_fp(s, obj);
-		c->count--;
-	} else {
-		obj = cpu_refill(s, &c, gfp, &flags);
+	if (unlikely(!obj || plat_want_init_on_alloc(gfp, s) ||
+		     plat_want_init_on_free(s))) {
+		plat_cpu_put(s, flags);
+		return slab_alloc_slow(s, gfp);
 	}
+	c->freelist = get_fp(s, obj);
+	c->count--;
 	plat_cpu_put(s, flags);
-
-	if (unlikely(!obj))
-		return NULL;	/* the page allocator has said why */
-	if (unlikely(plat_want_init_on_alloc(gfp, s)))
-		memset(obj, 0, s->object_size);
-	else if (unlikely(plat_want_init_on_free(s)) && s->offset == 0)
-		set_fp(s, obj, NULL);	/* the link dirtied a zeroed object */
 	return obj;
 }
 
-static __always_inline void slab_free(struct kmem_cache *s, void *obj)
+static noinline void slab_free_slow(struct kmem_cache *s, void *obj)
 {
 	struct sloba_cpu *c;
 	unsigned long flags;
 
-	if (unlikely(plat_want_init_on_free(s)))
+	if (plat_want_init_on_free(s))
 		memset(obj, 0, s->object_size);
 	c = plat_cpu_get(s, &flags);
-	if (likely(c->count < c->limit && obj != c->freelist)) {
+	if (c->count < c->limit && obj != c->freelist) {
 		set_fp(s, obj, c->freelist);
 		c->freelist = obj;
 		c->count++;
@@ -483,6 +509,26 @@ static __always_inline void slab_free(struct kmem_cache *s, void *obj)
 		return;
 	}
 	cpu_free_slow(s, c, obj, flags);
+}
+
+static __always_inline void slab_free(struct kmem_cache *s, void *obj)
+{
+	struct sloba_cpu *c;
+	unsigned long flags;
+	void *head;
+
+	c = plat_cpu_get(s, &flags);
+	head = c->freelist;
+	if (likely(c->count < c->limit && obj != head &&
+		   !plat_want_init_on_free(s))) {
+		set_fp(s, obj, head);
+		c->freelist = obj;
+		c->count++;
+		plat_cpu_put(s, flags);
+		return;
+	}
+	plat_cpu_put(s, flags);
+	slab_free_slow(s, obj);
 }
 
 void *sloba_cache_alloc(struct kmem_cache *s, gfp_t gfp)
@@ -749,18 +795,18 @@ static const char *const kmalloc_names[SLOBA_NR_KMALLOC] = {
 
 struct kmem_cache sloba_kmalloc_caches[SLOBA_NR_KMALLOC];
 
-/* The class of a request of n bytes is size_index[(n + 7) / 8]. */
-static unsigned char size_index[SLOBA_KMALLOC_MAX_CACHE_SIZE / 8 + 1];
+/* The cache for a request of n bytes is size_cache[(n + 7) / 8]. */
+static struct kmem_cache *size_cache[SLOBA_KMALLOC_MAX_CACHE_SIZE / 8 + 1];
 
 /* Set up the kmalloc caches; the platform calls this once, first. */
 void sloba_init(void)
 {
 	unsigned int i, c = 0;
 
-	for (i = 0; i < sizeof(size_index); i++) {
+	for (i = 0; i < ARRAY_SIZE(size_cache); i++) {
 		while (sloba_kmalloc_sizes[c] < i * 8)
 			c++;
-		size_index[i] = (unsigned char)c;
+		size_cache[i] = &sloba_kmalloc_caches[c];
 	}
 	for (i = 0; i < SLOBA_NR_KMALLOC; i++) {
 		struct kmem_cache *s = &sloba_kmalloc_caches[i];
@@ -783,7 +829,7 @@ struct kmem_cache *sloba_kmalloc_cache(size_t size)
 {
 	if (!size || size > SLOBA_KMALLOC_MAX_CACHE_SIZE)
 		return NULL;
-	return &sloba_kmalloc_caches[size_index[(size + 7) >> 3]];
+	return size_cache[(size + 7) >> 3];
 }
 
 size_t sloba_kmalloc_size_roundup(size_t size)
@@ -791,36 +837,39 @@ size_t sloba_kmalloc_size_roundup(size_t size)
 	if (!size)
 		return 0;
 	if (size <= SLOBA_KMALLOC_MAX_CACHE_SIZE)
-		return sloba_kmalloc_caches[size_index[(size + 7) >> 3]].usable;
+		return size_cache[(size + 7) >> 3]->usable;
 	return ALIGN(size, PAGE_SIZE);
 }
 
 void *sloba_kmalloc(size_t size, gfp_t gfp)
 {
 	if (likely(size - 1 < SLOBA_KMALLOC_MAX_CACHE_SIZE))
-		return slab_alloc(&sloba_kmalloc_caches[size_index[(size + 7) >> 3]],
-				  gfp);
+		return slab_alloc(size_cache[(size + 7) >> 3], gfp);
 	if (!size)
 		return ZERO_SIZE_PTR;
 	return plat_large_alloc(size, gfp);
 }
 
-void sloba_kfree(const void *p)
+/* kfree() of something that is not in a slab. */
+static noinline void kfree_not_slab(const void *p)
 {
-	struct slab *slab;
-
-	if (unlikely(ZERO_OR_NULL_PTR(p)))
+	if (ZERO_OR_NULL_PTR(p))
 		return;
-	slab = plat_virt_to_slab(p);
-	if (likely(slab)) {
-		slab_free(slab->slab_cache, (void *)p);
-		return;
-	}
 	if (plat_large_size(p))
 		plat_large_free(p);
 	else
 		plat_report(NULL, "kfree(%p): not an address this allocator handed out",
 			    p);
+}
+
+void sloba_kfree(const void *p)
+{
+	struct slab *slab = plat_virt_to_slab(p);
+
+	if (likely(slab))
+		slab_free(slab->slab_cache, (void *)p);
+	else
+		kfree_not_slab(p);
 }
 
 struct kmem_cache *sloba_obj_cache(const void *p)

@@ -12,7 +12,7 @@
  * Types and macros from sloba_plat.h
  *   size_t, bool, NULL, gfp_t, slab_flags_t, struct list_head and the
  *   kernel's list_* helpers, struct rcu_head, call_rcu(), rcu_barrier(),
- *   likely(), unlikely(), __always_inline, ALIGN(), min(), max(), container_of(),
+ *   likely(), unlikely(), __always_inline, noinline, ALIGN(), ARRAY_SIZE(), min(), max(), container_of(),
  *   memset(), memcpy(), PAGE_SIZE, PAGE_SHIFT, ZERO_SIZE_PTR,
  *   ZERO_OR_NULL_PTR(), __GFP_ZERO, __GFP_NOWARN, the SLAB_* creation flags
  *   (HWCACHE_ALIGN, TYPESAFE_BY_RCU, POISON, RED_ZONE, STORE_USER,
@@ -35,7 +35,8 @@
  *       this CPU's (thread's) state for cache s, pinned until
  *       plat_cpu_put(s, flags): the kernel disables interrupts.
  *   struct slab *plat_virt_to_slab(p)
- *       the slab holding address p, or NULL when p is not in a slab page.
+ *       the slab holding address p, or NULL when p is not in a slab page
+ *       (NULL and ZERO_SIZE_PTR included).
  *   void *plat_slab_addr(slab)   address of the slab's first byte
  *   bool plat_want_init_on_alloc(gfp, s), plat_want_init_on_free(s)
  *       zero objects on allocation / on free (init_on_alloc=, init_on_free=

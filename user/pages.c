@@ -4,8 +4,8 @@
  * one reserved stretch of virtual memory (the arena), the way the kernel's
  * slab allocators sit on the kernel's buddy allocator.
  *
- * The arena is reserved once (MAP_NORESERVE, so untouched pages cost
- * nothing) and handed to the buddy allocator lazily, 4 MiB (the largest
+ * The arena is reserved once (64 GiB by default, SLOBA_ARENA_GIB to
+ * change; MAP_NORESERVE, so untouched pages cost nothing) and handed to the buddy allocator lazily, 4 MiB (the largest
  * block, order SLOBA_MAX_ORDER) at a time.  A page-descriptor array with one
  * struct slab per page, reserved the same way, lets any address find its
  * page in O(1) (plat_virt_to_slab).  Free blocks are coalesced with their
@@ -67,6 +67,7 @@ void sloba_pages_init(void)
 	size_t max_block = PAGE_SIZE << SLOBA_MAX_ORDER;
 	size_t bytes = env_size("SLOBA_ARENA_GIB", ARENA_DEFAULT_GIB) << 30;
 	size_t desc_bytes;
+	struct slab *desc;
 	char *raw;
 	int i;
 
@@ -74,26 +75,34 @@ void sloba_pages_init(void)
 		INIT_LIST_HEAD(&buddy.free[i]);
 	buddy.retain = env_size("SLOBA_RETAIN_MIB", RETAIN_DEFAULT_MIB) << 8;
 
-	/* Over-reserve so the arena starts on a 4 MiB boundary. */
-	raw = mmap(NULL, bytes + max_block, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (raw == MAP_FAILED) {
-		fprintf(stderr, "sloba: cannot reserve a %zu GiB arena\n",
-			bytes >> 30);
-		return;
+	/*
+	 * Over-reserve so the arena starts on a 4 MiB boundary.  Where the
+	 * address space is tight (valgrind, 32-bit, ulimit -v), settle for
+	 * less, down to 256 MiB.
+	 */
+	for (;;) {
+		raw = mmap(NULL, bytes + max_block, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (raw != MAP_FAILED)
+			break;
+		if (bytes <= (size_t)256 << 20) {
+			fprintf(stderr, "sloba: cannot reserve an arena\n");
+			return;
+		}
+		bytes /= 2;
 	}
 	buddy.npages = bytes >> PAGE_SHIFT;
-	desc_bytes = buddy.npages * sizeof(struct slab);
-	sloba_arena.desc = mmap(NULL, desc_bytes, PROT_READ | PROT_WRITE,
-				MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-				-1, 0);
-	if (sloba_arena.desc == MAP_FAILED) {
+	desc_bytes = buddy.npages * (sizeof(struct slab) + sizeof(struct slab *));
+	desc = mmap(NULL, desc_bytes, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (desc == MAP_FAILED) {
 		fprintf(stderr, "sloba: cannot reserve the page descriptors\n");
 		munmap(raw, bytes + max_block);
-		sloba_arena.desc = NULL;
 		buddy.npages = 0;
 		return;
 	}
+	sloba_arena.desc = desc;
+	sloba_arena.slab_of = (struct slab **)(desc + buddy.npages);
 	sloba_arena.base = (char *)ALIGN((uintptr_t)raw, max_block);
 	sloba_arena.bytes = bytes;
 }
@@ -226,7 +235,7 @@ struct slab *plat_slab_alloc(struct kmem_cache *s, gfp_t gfp)
 	if (!d)
 		return NULL;
 	for (i = 0; i < n; i++)
-		d[i].head = d;
+		sloba_arena.slab_of[page_index(d) + i] = d;
 	__atomic_add_fetch(&buddy.nr_slab, n, __ATOMIC_RELAXED);
 	return d;
 }
@@ -236,7 +245,7 @@ void plat_slab_free(struct kmem_cache *s, struct slab *slab)
 	size_t i, n = BLOCK_PAGES(s->order);
 
 	for (i = 0; i < n; i++)
-		slab[i].head = NULL;
+		sloba_arena.slab_of[page_index(slab) + i] = NULL;
 	slab->slab_cache = NULL;
 	__atomic_sub_fetch(&buddy.nr_slab, n, __ATOMIC_RELAXED);
 	block_free(slab);

@@ -24,10 +24,12 @@
 #ifndef __always_inline
 #define __always_inline	inline __attribute__((always_inline))
 #endif
+#define noinline	__attribute__((noinline))
 #define ALIGN(x, a)	(((x) + (a) - 1) & ~((__typeof__(x))(a) - 1))
 #define min(a, b)	((a) < (b) ? (a) : (b))
 #define max(a, b)	((a) > (b) ? (a) : (b))
 #define container_of(p, type, member) caa_container_of(p, type, member)
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 /*
  * RCU from liburcu's memb flavour (no reader registration needed here).
@@ -115,13 +117,17 @@ typedef pthread_mutex_t sloba_lock_t;
 #define plat_lock(l, flags)	((void)(flags), pthread_mutex_lock(l))
 #define plat_unlock(l, flags)	((void)(flags), pthread_mutex_unlock(l))
 
-/* kmem_cache::cpu: the index of the cache's slot in every thread's table. */
-typedef unsigned int sloba_cpu_ref_t;
+/*
+ * kmem_cache::cpu: where the cache's per-thread slot lies, as an offset
+ * from the thread pointer (the same in every thread for static TLS).
+ */
+typedef long sloba_cpu_ref_t;
 
 /*
- * The page descriptor: one per page of the arena.  Every page of a slab
- * points at the slab's first descriptor (head), so an address finds its
- * slab with one load; head is NULL for free and large-allocation pages.
+ * The page descriptor: one per page of the arena.  Beside the descriptors,
+ * a map holds for every page the slab it belongs to (its first page's
+ * descriptor), so an address finds its slab with one load; the map holds
+ * NULL for free pages and large allocations.
  */
 enum sloba_page_kind { PAGE_UNUSED, PAGE_FREE, PAGE_SLAB, PAGE_LARGE };
 
@@ -134,7 +140,6 @@ struct slab {
 	void *freelist;
 	unsigned int inuse;
 	unsigned int carved;
-	struct slab *head;		/* the slab this page belongs to */
 	unsigned char kind;		/* enum sloba_page_kind */
 	unsigned char order;		/* block order, first page only */
 	unsigned char dirty;		/* free block may still be resident */
@@ -145,16 +150,18 @@ struct sloba_arena {
 	char *base;
 	size_t bytes;
 	struct slab *desc;
+	struct slab **slab_of;		/* page index -> slab, or NULL */
 };
 extern struct sloba_arena sloba_arena;
 
+/* Also right for NULL and ZERO_SIZE_PTR: they are below the arena. */
 static inline struct slab *plat_virt_to_slab(const void *p)
 {
 	uintptr_t off = (uintptr_t)p - (uintptr_t)sloba_arena.base;
 
 	if (unlikely(off >= sloba_arena.bytes))
 		return NULL;
-	return sloba_arena.desc[off >> PAGE_SHIFT].head;
+	return sloba_arena.slab_of[off >> PAGE_SHIFT];
 }
 
 static inline void *plat_slab_addr(const struct slab *slab)
@@ -163,17 +170,15 @@ static inline void *plat_slab_addr(const struct slab *slab)
 }
 
 /*
- * Per-thread freelists: slots below SLOBA_TLS_FAST live in static TLS, so
- * the fast path finds its slot with one bound check and one TLS access.
+ * Per-thread freelists (threads.c): a static TLS array, one slot per cache,
+ * reached from the thread pointer in one access.
  */
-#define SLOBA_TLS_FAST		64
-extern __thread struct sloba_cpu sloba_tls_fast[SLOBA_TLS_FAST]
+#define SLOBA_TLS_SLOTS		256
+extern __thread struct sloba_cpu sloba_tls_slots[SLOBA_TLS_SLOTS]
 	__attribute__((tls_model("initial-exec")));
-struct sloba_cpu *sloba_tls_slot(unsigned int index);
-
 #define plat_cpu_get(s, flags)						\
-	(*(flags) = 0, likely((s)->cpu < SLOBA_TLS_FAST) ?		\
-	 &sloba_tls_fast[(s)->cpu] : sloba_tls_slot((s)->cpu))
+	(*(flags) = 0,							\
+	 (struct sloba_cpu *)((char *)__builtin_thread_pointer() + (s)->cpu))
 #define plat_cpu_put(s, flags)	((void)(s), (void)(flags))
 
 #define plat_want_init_on_alloc(gfp, s)	((gfp) & __GFP_ZERO)

@@ -84,3 +84,19 @@ install-user: lib-user
 	install -m 755 $(USER_OUT)/opt/libsloba.so $(DESTDIR)$(PREFIX)/lib/libsloba.so.0
 	ln -sf libsloba.so.0 $(DESTDIR)$(PREFIX)/lib/libsloba.so
 	install -m 644 $(USER_OUT)/libsloba.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+
+# The micro-benchmark against glibc, jemalloc, mimalloc and tcmalloc.
+APT_PACKAGES += python3
+$(USER_OUT)/opt/user_bench: bench/user_bench.c $(USER_OUT)/opt/libsloba.a
+	$(CC) $(USER_CFLAGS) -O2 $< -o $@ $(USER_OUT)/opt/libsloba.a $(USER_LIBS)
+
+bench-user: $(USER_OUT)/opt/user_bench
+	bench/run-user-bench.sh $< $(BUILD)/bench/user.json $(BENCH_ARGS)
+
+$(USER_OUT)/opt/insn_count: bench/insn_count.c $(USER_OUT)/opt/libsloba.a
+	$(CC) $(USER_CFLAGS) -O2 $< -o $@ $(USER_OUT)/opt/libsloba.a $(USER_LIBS)
+
+bench-user: bench-user-insns
+.PHONY: bench-user-insns
+bench-user-insns: $(USER_OUT)/opt/insn_count
+	bench/count-insns.sh $<
