@@ -56,6 +56,7 @@
  * then the head of the CPU freelist.
  */
 #include "sloba.h"
+#include "sloba_plat_inline.h"
 
 #define SLOBA_POISON_FREE	0x6b
 
@@ -723,7 +724,8 @@ static unsigned int report_live(struct kmem_cache *s, struct slab *slab,
 		for (p = slab->freelist; p && p != obj; p = get_fp(s, p))
 			;
 		if (!p) {
-			plat_report(s, "cache %s: object %p leaked", s->name, obj);
+			plat_report_leak(s, "cache %s: object %p leaked",
+					 s->name, obj);
 			shown++;
 		}
 	}
@@ -745,8 +747,8 @@ int sloba_cache_shutdown(struct kmem_cache *s)
 		return 0;
 	plat_lock(&s->lock, &lflags);
 	live = s->nr_inuse;
-	plat_report(s, "kmem_cache_destroy(%s): %lu objects in %lu slabs still allocated",
-		    s->name, live, s->nr_slabs);
+	plat_report_leak(s, "kmem_cache_destroy(%s): %lu objects in %lu slabs still allocated",
+			 s->name, live, s->nr_slabs);
 	list_for_each_entry(slab, &s->partial, slab_list)
 		budget -= report_live(s, slab, budget);
 	list_for_each_entry(slab, &s->full, slab_list)
@@ -832,13 +834,18 @@ struct kmem_cache *sloba_kmalloc_cache(size_t size)
 	return size_cache[(size + 7) >> 3];
 }
 
+/* What ksize() will say of a kmalloc(size); large ones are whole blocks. */
 size_t sloba_kmalloc_size_roundup(size_t size)
 {
+	size_t block = PAGE_SIZE;
+
 	if (!size)
 		return 0;
 	if (size <= SLOBA_KMALLOC_MAX_CACHE_SIZE)
 		return size_cache[(size + 7) >> 3]->usable;
-	return ALIGN(size, PAGE_SIZE);
+	while (block < size && block < ((size_t)PAGE_SIZE << SLOBA_MAX_ORDER))
+		block <<= 1;
+	return block;
 }
 
 void *sloba_kmalloc(size_t size, gfp_t gfp)
@@ -870,6 +877,22 @@ void sloba_kfree(const void *p)
 		slab_free(slab->slab_cache, (void *)p);
 	else
 		kfree_not_slab(p);
+}
+
+/* The start of the slab object that holds address p, or NULL. */
+void *sloba_object_start(const void *p)
+{
+	struct slab *slab = plat_virt_to_slab(p);
+	struct kmem_cache *s;
+	char *end;
+
+	if (!slab)
+		return NULL;
+	s = slab->slab_cache;
+	end = (char *)plat_slab_addr(slab) + slab_bytes(s);
+	if ((char *)p < end - (size_t)s->objects * s->size)
+		return NULL;	/* in the slack before the first object */
+	return end - ((end - (char *)p - 1) / s->size + 1) * s->size;
 }
 
 struct kmem_cache *sloba_obj_cache(const void *p)

@@ -117,5 +117,6 @@ void *sloba_krealloc(const void *p, size_t new_size, gfp_t gfp);
 void sloba_kfree(const void *p);
 size_t sloba_ksize(const void *p);
 struct kmem_cache *sloba_obj_cache(const void *p);
+void *sloba_object_start(const void *p);
 
 #endif /* SLOBA_CORE_H */

@@ -4,32 +4,34 @@
  *
  * The core (sloba.c) is the same file in the Linux kernel, in UML for
  * KUnit, and in the userspace library.  Everything it needs from the world
- * around it is listed here and nowhere else.  A platform provides a header
- * named "sloba_plat.h" (found through the include path) with the types and
- * inline helpers below, and links in the out-of-line functions declared at
- * the end of this file.
+ * around it is listed here and nowhere else.  A platform provides two
+ * headers, found through the include path, and links in the out-of-line
+ * functions declared at the end of this file:
  *
- * Types and macros from sloba_plat.h
+ * "sloba_plat.h", included here, before struct kmem_cache exists:
  *   size_t, bool, NULL, gfp_t, slab_flags_t, struct list_head and the
  *   kernel's list_* helpers, struct rcu_head, call_rcu(), rcu_barrier(),
- *   likely(), unlikely(), __always_inline, noinline, ALIGN(), ARRAY_SIZE(), min(), max(), container_of(),
- *   memset(), memcpy(), PAGE_SIZE, PAGE_SHIFT, ZERO_SIZE_PTR,
- *   ZERO_OR_NULL_PTR(), __GFP_ZERO, __GFP_NOWARN, the SLAB_* creation flags
- *   (HWCACHE_ALIGN, TYPESAFE_BY_RCU, POISON, RED_ZONE, STORE_USER,
- *   CONSISTENCY_CHECKS), EINVAL, ENOMEM, EBUSY.
+ *   likely(), unlikely(), __always_inline, noinline, ALIGN(), ARRAY_SIZE(),
+ *   min(), max(), container_of(), memset(), memcpy(), PAGE_SIZE,
+ *   PAGE_SHIFT, ZERO_SIZE_PTR, ZERO_OR_NULL_PTR(), __GFP_ZERO,
+ *   __GFP_NOWARN, the SLAB_* creation flags (HWCACHE_ALIGN,
+ *   TYPESAFE_BY_RCU, POISON, RED_ZONE, STORE_USER, CONSISTENCY_CHECKS),
+ *   EINVAL, ENOMEM, EBUSY, and
  *
  *   sloba_lock_t      a lock usable with interrupts off (kernel: spinlock)
  *   sloba_cpu_ref_t   what kmem_cache::cpu holds to find a CPU's state
  *   SLOBA_MAX_ORDER   the largest order the page allocator hands out
  *
- *   struct slab       the descriptor of a slab's first page, with at least
+ *   struct slab       the descriptor of a slab's first page (may still be
+ *                     incomplete here), with at least
  *     struct list_head slab_list;      on one of the cache's lists
  *     struct rcu_head rcu_head;        may share memory with slab_list
  *     struct kmem_cache *slab_cache;
  *     void *freelist;                  LIFO of free objects
  *     unsigned int inuse, carved;      (bit-fields are fine: < 65536)
  *
- * Inline helpers from sloba_plat.h
+ * "sloba_plat_inline.h", included by the core after sloba.h, so its
+ * helpers may use struct kmem_cache and must complete struct slab:
  *   plat_lock_init(l), plat_lock(l, &flags), plat_unlock(l, flags)
  *   struct sloba_cpu *plat_cpu_get(s, &flags)
  *       this CPU's (thread's) state for cache s, pinned until
@@ -44,7 +46,6 @@
  *   bool plat_debug_all(void)    treat every cache as a debug cache
  *   plat_rcu_enter(head)         first thing in an RCU callback (userspace
  *                                uses it to inform ThreadSanitizer)
- *   unsigned int plat_cache_line_size(void)
  */
 #ifndef SLOBA_PLATFORM_H
 #define SLOBA_PLATFORM_H
@@ -88,8 +89,14 @@ bool plat_cpu_activate(struct kmem_cache *s, struct sloba_cpu *c);
  */
 void plat_drain_cpus(struct kmem_cache *s, bool all);
 
-/* A misuse or corruption found by the core; s is NULL when unknown. */
+/*
+ * A misuse or corruption found by the core (s is NULL when unknown): the
+ * kernel WARNs.  plat_report_leak() lists what a dying cache still holds,
+ * one line each: the kernel prints it (its caller WARNs once).
+ */
 void plat_report(struct kmem_cache *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void plat_report_leak(struct kmem_cache *s, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 #endif /* SLOBA_PLATFORM_H */

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include "sloba.h"
+#include "sloba_plat_inline.h"
 
 void sloba_pages_init(void);
 
@@ -79,17 +80,33 @@ unsigned long sloba_report_count(void)
 	return __atomic_load_n(&report.count, __ATOMIC_RELAXED);
 }
 
-void plat_report(struct kmem_cache *s, const char *fmt, ...)
+static void vreport(struct kmem_cache *s, const char *fmt, va_list ap)
 {
 	sloba_report_fn fn = __atomic_load_n(&report.fn, __ATOMIC_ACQUIRE);
 	char msg[256];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	__atomic_add_fetch(&report.count, 1, __ATOMIC_RELAXED);
+	fn(s ? s->name : NULL, msg, __atomic_load_n(&report.arg, __ATOMIC_RELAXED));
+}
+
+/* Userspace has one channel for both kinds of report: the handler. */
+void plat_report(struct kmem_cache *s, const char *fmt, ...)
+{
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vreport(s, fmt, ap);
 	va_end(ap);
-	__atomic_add_fetch(&report.count, 1, __ATOMIC_RELAXED);
-	fn(s ? s->name : NULL, msg, __atomic_load_n(&report.arg, __ATOMIC_RELAXED));
+}
+
+void plat_report_leak(struct kmem_cache *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreport(s, fmt, ap);
+	va_end(ap);
 }
 
 /* ---------------------------------------------------------------------

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 #include "sloba.h"
+#include "sloba_plat_inline.h"
 
 struct sloba_arena sloba_arena;
 int sloba_rcu_token;

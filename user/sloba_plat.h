@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * sloba_plat.h - the userspace side of the platform contract
- * (core/sloba_platform.h): kernel-style names mapped onto libc, pthreads
- * and liburcu, the page descriptor, and the inline helpers of the fast
- * path.  The out-of-line half lives in pages.c (page allocator) and
- * threads.c (per-thread freelists).
+ * (core/sloba_platform.h), first half: kernel-style names mapped onto libc,
+ * pthreads and liburcu, and the types the core's structures are made of,
+ * the page descriptor among them.  The helpers of the fast path are in
+ * sloba_plat_inline.h; the out-of-line half lives in pages.c (page
+ * allocator) and threads.c (per-thread freelists).
  */
 #ifndef SLOBA_PLAT_H
 #define SLOBA_PLAT_H
@@ -113,9 +114,6 @@ static inline void list_splice_init(struct list_head *from,
 }
 
 typedef pthread_mutex_t sloba_lock_t;
-#define plat_lock_init(l)	pthread_mutex_init((l), NULL)
-#define plat_lock(l, flags)	((void)(flags), pthread_mutex_lock(l))
-#define plat_unlock(l, flags)	((void)(flags), pthread_mutex_unlock(l))
 
 /*
  * kmem_cache::cpu: where the cache's per-thread slot lies, as an offset
@@ -153,39 +151,6 @@ struct sloba_arena {
 	struct slab **slab_of;		/* page index -> slab, or NULL */
 };
 extern struct sloba_arena sloba_arena;
-
-/* Also right for NULL and ZERO_SIZE_PTR: they are below the arena. */
-static inline struct slab *plat_virt_to_slab(const void *p)
-{
-	uintptr_t off = (uintptr_t)p - (uintptr_t)sloba_arena.base;
-
-	if (unlikely(off >= sloba_arena.bytes))
-		return NULL;
-	return sloba_arena.slab_of[off >> PAGE_SHIFT];
-}
-
-static inline void *plat_slab_addr(const struct slab *slab)
-{
-	return sloba_arena.base + ((size_t)(slab - sloba_arena.desc) << PAGE_SHIFT);
-}
-
-/*
- * Per-thread freelists (threads.c): a static TLS array, one slot per cache,
- * reached from the thread pointer in one access.
- */
-#define SLOBA_TLS_SLOTS		256
-extern __thread struct sloba_cpu sloba_tls_slots[SLOBA_TLS_SLOTS]
-	__attribute__((tls_model("initial-exec")));
-#define plat_cpu_get(s, flags)						\
-	(*(flags) = 0,							\
-	 (struct sloba_cpu *)((char *)__builtin_thread_pointer() + (s)->cpu))
-#define plat_cpu_put(s, flags)	((void)(s), (void)(flags))
-
-#define plat_want_init_on_alloc(gfp, s)	((gfp) & __GFP_ZERO)
-#define plat_want_init_on_free(s)	((void)(s), false)
-
-extern bool sloba_user_debug_all;
-#define plat_debug_all()	(sloba_user_debug_all)
 
 /* Set up the arena, the kmalloc caches and the thread tables, once. */
 void sloba_user_init(void);

@@ -23,6 +23,7 @@
  * kmem_cache::lock (draining takes that while holding this one).
  */
 #include "sloba.h"
+#include "sloba_plat_inline.h"
 
 __thread struct sloba_cpu sloba_tls_slots[SLOBA_TLS_SLOTS]
 	__attribute__((tls_model("initial-exec")));
