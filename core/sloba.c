@@ -212,7 +212,7 @@ static struct slab *new_slab(struct kmem_cache *s, gfp_t gfp)
  */
 
 /* Free objects are poisoned unless something else owns their contents. */
-static bool poisoned(const struct kmem_cache *s)
+static bool poisoned(struct kmem_cache *s)
 {
 	return (s->sflags & SLOBA_F_DEBUG) && !s->ctor &&
 	       !(s->flags & SLAB_TYPESAFE_BY_RCU) &&
@@ -572,9 +572,10 @@ int sloba_cache_alloc_bulk(struct kmem_cache *s, gfp_t gfp, size_t nr,
 		p[i] = obj;
 	}
 	plat_cpu_put(s, flags);
-	if (unlikely(plat_want_init_on_alloc(gfp, s))) {
+	if (unlikely(plat_want_init_on_alloc(gfp, s) ||
+		     plat_want_init_on_free(s))) {
 		for (i = 0; i < nr; i++)
-			memset(p[i], 0, s->object_size);
+			obj_init(s, p[i], gfp);
 	}
 	return (int)nr;
 }
