@@ -759,6 +759,9 @@ int sloba_cache_shutdown(struct kmem_cache *s)
 		budget -= report_live(s, slab, budget);
 	list_for_each_entry(slab, &s->full, slab_list)
 		budget -= report_live(s, slab, budget);
+	if (live > 16 - budget)
+		plat_report_leak(s, "cache %s: and %lu more objects leaked",
+				 s->name, live - (16 - budget));
 	plat_unlock(&s->lock, lflags);
 	return -EBUSY;
 }

@@ -496,6 +496,45 @@ static void test_many_caches(void **state)
 	}
 }
 
+static size_t rss_pages(void)
+{
+	unsigned long size = 0, resident = 0;
+	FILE *f = fopen("/proc/self/statm", "r");
+
+	assert_non_null(f);
+	assert_int_equal(fscanf(f, "%lu %lu", &size, &resident), 2);
+	fclose(f);
+	return resident;
+}
+
+/* Free memory beyond a few MiB goes back to the system by itself. */
+static void test_pages_return_to_os(void **state)
+{
+	enum { N = 48, MIB = 1 << 20 };
+	struct sloba_page_stats before, after;
+	size_t rss0, rss1, page = (size_t)sysconf(_SC_PAGESIZE);
+	void *p[N];
+	int i;
+
+	(void)state;
+	sloba_page_stats(&before);
+	rss0 = rss_pages();
+	for (i = 0; i < N; i++) {
+		p[i] = sloba_kmalloc(MIB, 0);
+		assert_non_null(p[i]);
+		memset(p[i], 0x5a, MIB);
+	}
+	rss1 = rss_pages();
+	assert_true(rss1 >= rss0 + (size_t)40 * MIB / page);
+	for (i = 0; i < N; i++)
+		sloba_kfree(p[i]);
+	sloba_page_stats(&after);
+	assert_true(after.purges > before.purges);
+	/* At most the default allowance (8 MiB) stays resident. */
+	assert_true(after.resident_free_pages <= (size_t)8 * MIB / 4096);
+	assert_true(rss_pages() <= rss1 - (size_t)30 * MIB / page);
+}
+
 /* Last: with every cache gone and the kmalloc classes shrunk, no page is held. */
 static void test_everything_returned(void **state)
 {
@@ -534,6 +573,7 @@ int main(void)
 		cmocka_unit_test(test_partial_reuse),
 		cmocka_unit_test(test_slabinfo),
 		cmocka_unit_test(test_many_caches),
+		cmocka_unit_test(test_pages_return_to_os),
 		cmocka_unit_test(test_everything_returned),
 	};
 

@@ -169,6 +169,26 @@ static void test_destroy_with_live_objects(void **state)
 	assert_int_equal(sloba_cache_destroy(s), 0);
 }
 
+/* A big leak is listed up to a point, then counted. */
+static void test_destroy_with_many_live_objects(void **state)
+{
+	sloba_cache_t *s = sloba_cache_create("very-leaky", 32, 0, 0, NULL);
+	void *p[100];
+	int i;
+
+	(void)state;
+	for (i = 0; i < 100; i++)
+		p[i] = sloba_cache_alloc(s, 0);
+	capture_reports();
+	assert_int_equal(sloba_cache_destroy(s), -EBUSY);
+	assert_int_equal(reports.count, 1 + 16 + 1);
+	assert_non_null(strstr(reports.message, "and 84 more objects leaked"));
+	print_reports();
+	for (i = 0; i < 100; i++)
+		sloba_cache_free(s, p[i]);
+	assert_int_equal(sloba_cache_destroy(s), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -179,6 +199,7 @@ int main(void)
 		cmocka_unit_test(test_wrong_cache_and_interior),
 		cmocka_unit_test(test_write_after_free),
 		cmocka_unit_test(test_destroy_with_live_objects),
+		cmocka_unit_test(test_destroy_with_many_live_objects),
 	};
 
 	return cmocka_run_group_tests_name("debug", tests, NULL, NULL);

@@ -75,6 +75,7 @@ test-user: $(foreach t,$(USER_TESTS),$(USER_OUT)/opt/$(t) $(USER_OUT)/asan/$(t))
 	 scripts/run-tap test-user-asan $(foreach t,$(USER_TESTS),$(USER_OUT)/asan/$(t))
 	@TSAN_OPTIONS="halt_on_error=1 exitcode=66 suppressions=$(CURDIR)/tests/tsan.supp" \
 	 scripts/run-tap test-user-tsan $(foreach t,$(TSAN_TESTS),$(USER_OUT)/tsan/$(t))
+	@scripts/run-tap test-user-install tests/test_install.sh
 
 install: install-user
 install-user: lib-user
