@@ -22,8 +22,12 @@
  *
  * Every test destroys the caches it created, so an allocator that loses
  * track of an object shows it when the caches are destroyed (SLUB and SLAB
- * then log "Slab cache still has objects").  Results come out as KUnit's
- * KTAP lines on module load; the module can be unloaded right after.
+ * then log "Slab cache still has objects").  For that the caches must not
+ * be merged into existing ones: those without a constructor or RCU are
+ * made with a usercopy region (new_cache()), which merging respects.
+ *
+ * Results come out as KUnit's KTAP lines on module load; the module can be
+ * unloaded right after.
  */
 
 #include <kunit/test.h>
@@ -57,6 +61,16 @@
 
 #define KMALLOC_MAX_TESTED	8192
 #define NR_BULK		64
+
+/*
+ * A cache of its own: a cache with a usercopy region is never merged with
+ * another, so destroying it really checks that every object came back.
+ */
+static struct kmem_cache *new_cache(const char *name, unsigned int size,
+				    slab_flags_t flags)
+{
+	return kmem_cache_create_usercopy(name, size, 0, flags, 0, size, NULL);
+}
 
 /* ---------------------------------------------------------------- ctor */
 
@@ -184,8 +198,7 @@ static void slabtest_hwcache_align(struct kunit *test)
 
 	objs = kunit_kcalloc(test, NR_ODD_OBJS, sizeof(*objs), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, objs);
-	c = kmem_cache_create("slabtest_odd", ODD_SIZE, 0, SLAB_HWCACHE_ALIGN,
-			      NULL);
+	c = new_cache("slabtest_odd", ODD_SIZE, SLAB_HWCACHE_ALIGN);
 	KUNIT_ASSERT_NOT_NULL(test, c);
 
 	for (n = 0; n < NR_ODD_OBJS; n++) {
@@ -379,8 +392,7 @@ static void slabtest_cross_cpu(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, slots);
 	wq = alloc_workqueue("slabtest", 0, 0);
 	KUNIT_ASSERT_NOT_NULL(test, wq);
-	c = kmem_cache_create("slabtest_xcpu", sizeof(struct xcpu_obj), 0, 0,
-			      NULL);
+	c = new_cache("slabtest_xcpu", sizeof(struct xcpu_obj), 0);
 	if (!c)
 		destroy_workqueue(wq);
 	KUNIT_ASSERT_NOT_NULL(test, c);
@@ -506,7 +518,7 @@ static void slabtest_bulk(struct kunit *test)
 	sorted = kunit_kcalloc(test, NR_BULK, sizeof(*sorted), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, objs);
 	KUNIT_ASSERT_NOT_NULL(test, sorted);
-	c = kmem_cache_create("slabtest_bulk", size, 0, 0, NULL);
+	c = new_cache("slabtest_bulk", size, 0);
 	KUNIT_ASSERT_NOT_NULL(test, c);
 
 	for (round = 0; round < 8; round++) {
