@@ -1,0 +1,935 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * SLOBA: a slab allocator that keeps its state in two places.
+ *
+ * Slabs.  A slab is one page (2^order pages for objects that do not fit a
+ * page well) cut into equal objects of kmem_cache::size bytes.  Objects are
+ * handed out from the slab's end downward, so a slab that was never filled
+ * needs no set-up: slab::carved counts the objects cut so far.  A freed
+ * object goes on the slab's LIFO freelist, threaded through the free objects
+ * themselves: the link lives in the object's first word, or just past the
+ * object when the object must stay intact while free (a constructor, a
+ * SLAB_TYPESAFE_BY_RCU cache, poisoning).  The slab's header -- the
+ * freelist head and its counters -- lives in the page descriptor, not in the
+ * page, so the whole page holds objects and a 2048-byte class fits twice.
+ *
+ * Each cache keeps its slabs on three lists: partial (some objects free),
+ * full, and empty.  A slab whose last object comes back goes back to the
+ * page allocator, except for a few kept on the empty list
+ * (kmem_cache::max_empty) so that a workload crossing a page boundary back
+ * and forth does not hit the page allocator every time;
+ * sloba_cache_shrink() releases those.  Slabs of a SLAB_TYPESAFE_BY_RCU
+ * cache are released only after an RCU grace period, while their objects
+ * are reused at once, as that flag promises.
+ *
+ * CPU freelists.  In front of the slabs every CPU (every thread, in
+ * userspace) has, per cache, a short LIFO of free objects (struct
+ * sloba_cpu).  Allocation pops from it, free pushes onto it, whatever slab
+ * the object came from: that is the whole fast path, with no lock and no
+ * atomic instruction.  When the list is empty, a batch (cpu_batch) is taken
+ * from one slab under the cache lock; when it is over its limit, a batch is
+ * given back to the slabs.  An object freed on another CPU than the one
+ * that allocated it simply joins the freeing CPU's list.
+ *
+ * kmalloc.  26 size classes (8..2048 bytes, see sloba_kmalloc_sizes) are
+ * ordinary caches; bigger requests go straight to the page allocator.
+ * kfree() and ksize() find an object's cache through its page descriptor,
+ * so kfree() also takes objects from kmem_cache_alloc().
+ *
+ * Locking.
+ *   plat_cpu_get()/plat_cpu_put()  pin this CPU's struct sloba_cpu (the
+ *                                  kernel disables interrupts)
+ *     kmem_cache::lock             the cache's lists and counters, and
+ *                                  every slab's freelist, inuse, carved
+ * The page allocator is never called with kmem_cache::lock held: new slabs
+ * are allocated after dropping it (and, in the kernel, with interrupts back
+ * on when the gfp mask allows sleeping), and empty slabs are collected on a
+ * private list and released after unlocking.
+ *
+ * Debugging.  A cache created with SLAB_CONSISTENCY_CHECKS, SLAB_POISON,
+ * SLAB_RED_ZONE or SLAB_STORE_USER -- or every cache, when the platform says
+ * so (plat_debug_all) -- has no CPU freelists: every free is checked under
+ * the lock (the pointer starts an object of this cache, the object is not
+ * already free), and free objects without a constructor are filled with
+ * POISON_FREE and checked for writes when they are handed out again.  An
+ * immediate double free is caught in every cache, because the object is
+ * then the head of the CPU freelist.
+ */
+#include "sloba.h"
+#include "sloba_plat_inline.h"
+
+#define SLOBA_POISON_FREE	0x6b
+
+/* ---------------------------------------------------------------------
+ * Object and slab helpers
+ */
+
+static inline void *get_fp(const struct kmem_cache *s, const void *obj)
+{
+	return *(void **)((char *)obj + s->offset);
+}
+
+static inline void set_fp(const struct kmem_cache *s, void *obj, void *next)
+{
+	*(void **)((char *)obj + s->offset) = next;
+}
+
+static inline size_t slab_bytes(const struct kmem_cache *s)
+{
+	return (size_t)PAGE_SIZE << s->order;
+}
+
+/* Objects are cut from the slab's end: object i ends where i - 1 starts. */
+static inline void *slab_carve(const struct kmem_cache *s, struct slab *slab)
+{
+	char *end = (char *)plat_slab_addr(slab) + slab_bytes(s);
+
+	return end - (size_t)(++slab->carved) * s->size;
+}
+
+/*
+ * The index (counted from the slab's end) of the object that starts at p,
+ * or -1 if p does not start an object that was ever handed out.
+ */
+static long obj_index(const struct kmem_cache *s, const struct slab *slab,
+		      const void *p)
+{
+	const char *end = (const char *)plat_slab_addr(slab) + slab_bytes(s);
+	size_t dist;
+
+	if ((const char *)p >= end)
+		return -1;
+	dist = end - (const char *)p;
+	if (dist % s->size || dist / s->size > slab->carved)
+		return -1;
+	return (long)(dist / s->size) - 1;
+}
+
+/* ---------------------------------------------------------------------
+ * Slab lists: everything here runs with s->lock held
+ */
+
+/* A slab just lost its last object: keep it, or queue it on @to_free. */
+static void slab_now_empty(struct kmem_cache *s, struct slab *slab,
+			   struct list_head *to_free)
+{
+	if (s->nr_empty < s->max_empty) {
+		list_move(&slab->slab_list, &s->empty);
+		s->nr_empty++;
+	} else {
+		list_move(&slab->slab_list, to_free);
+		s->nr_slabs--;
+	}
+}
+
+/* Put one object back on its slab's freelist. */
+static void slab_put_obj(struct kmem_cache *s, struct slab *slab, void *obj,
+			 struct list_head *to_free)
+{
+	set_fp(s, obj, slab->freelist);
+	slab->freelist = obj;
+	s->nr_inuse--;
+	if (slab->inuse-- == s->objects)
+		list_move(&slab->slab_list, &s->partial);
+	if (!slab->inuse)
+		slab_now_empty(s, slab, to_free);
+}
+
+/*
+ * Take up to @want objects from @slab.  Freed objects come first (they are
+ * already built and likely cache-hot), then newly carved ones, which are
+ * chained separately on *@fresh because their constructor has yet to run.
+ * Returns how many objects were taken in all.
+ */
+static unsigned int slab_take(struct kmem_cache *s, struct slab *slab,
+			      unsigned int want, void **used, void **fresh)
+{
+	unsigned int n = 0;
+	void *obj;
+
+	while (n < want && slab->freelist) {
+		obj = slab->freelist;
+		slab->freelist = get_fp(s, obj);
+		set_fp(s, obj, *used);
+		*used = obj;
+		n++;
+	}
+	while (n < want && slab->carved < s->objects) {
+		obj = slab_carve(s, slab);
+		set_fp(s, obj, *fresh);
+		*fresh = obj;
+		n++;
+	}
+	slab->inuse += n;
+	s->nr_inuse += n;
+	if (slab->inuse == s->objects)
+		list_move(&slab->slab_list, &s->full);
+	else
+		list_move(&slab->slab_list, &s->partial);
+	return n;
+}
+
+/* ---------------------------------------------------------------------
+ * Slab allocation and release (no lock held)
+ */
+
+static void rcu_free_slab(struct rcu_head *head)
+{
+	struct slab *slab = container_of(head, struct slab, rcu_head);
+
+	plat_rcu_enter(head);
+	plat_slab_free(slab->slab_cache, slab);
+}
+
+static void free_slabs(struct kmem_cache *s, struct list_head *to_free)
+{
+	struct slab *slab, *next;
+
+	list_for_each_entry_safe(slab, next, to_free, slab_list) {
+		list_del(&slab->slab_list);
+		if (s->sflags & SLOBA_F_RCU)
+			call_rcu(&slab->rcu_head, rcu_free_slab);
+		else
+			plat_slab_free(s, slab);
+	}
+}
+
+static struct slab *new_slab(struct kmem_cache *s, gfp_t gfp)
+{
+	struct slab *slab = plat_slab_alloc(s, gfp);
+
+	if (!slab)
+		return NULL;
+	slab->slab_cache = s;
+	slab->freelist = NULL;
+	slab->inuse = 0;
+	slab->carved = 0;
+	return slab;
+}
+
+/* ---------------------------------------------------------------------
+ * Debug checks (SLOBA_F_DEBUG caches; s->lock held)
+ */
+
+/* Free objects are poisoned unless something else owns their contents. */
+static bool poisoned(const struct kmem_cache *s)
+{
+	return (s->sflags & SLOBA_F_DEBUG) && !s->ctor &&
+	       !(s->flags & SLAB_TYPESAFE_BY_RCU) &&
+	       !plat_want_init_on_free(s);
+}
+
+/* Is @obj, freed into @s, really a busy object of @s?  Reports if not. */
+static bool debug_check_free(struct kmem_cache *s, struct slab *slab,
+			     void *obj)
+{
+	void *p;
+
+	if (!slab || slab->slab_cache != s) {
+		plat_report(s, "free of %p, which is not an object of cache %s",
+			    obj, s->name);
+		return false;
+	}
+	if (obj_index(s, slab, obj) < 0) {
+		plat_report(s, "free of %p, which does not start an object of cache %s",
+			    obj, s->name);
+		return false;
+	}
+	for (p = slab->freelist; p; p = get_fp(s, p)) {
+		if (p == obj) {
+			plat_report(s, "double free of %p in cache %s",
+				    obj, s->name);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* A poisoned object is about to be handed out: was it written while free? */
+static void debug_check_poison(struct kmem_cache *s, void *obj)
+{
+	const unsigned char *b = obj;
+	unsigned int i;
+
+	for (i = 0; i < s->object_size; i++) {
+		if (b[i] != SLOBA_POISON_FREE) {
+			plat_report(s, "object %p in cache %s was written after free (offset %u: 0x%02x)",
+				    obj, s->name, i, b[i]);
+			memset(obj, SLOBA_POISON_FREE, s->object_size);
+			return;
+		}
+	}
+}
+
+/* ---------------------------------------------------------------------
+ * The slow paths
+ */
+
+static void run_ctors(struct kmem_cache *s, void *fresh)
+{
+	for (; fresh; fresh = get_fp(s, fresh))
+		s->ctor(fresh);
+}
+
+/*
+ * This CPU's freelist is empty, or the CPU does not cache this cache:
+ * return one object and put up to cpu_batch - 1 more on @c.  Called and
+ * returns with the CPU pinned; *@cp and *@flags may change, because the
+ * pin is dropped while a new slab is allocated.
+ */
+static void *cpu_refill(struct kmem_cache *s, struct sloba_cpu **cp,
+			gfp_t gfp, unsigned long *flags)
+{
+	struct sloba_cpu *c = *cp;
+	void *used, *fresh, *obj, *last;
+	struct slab *slab;
+	unsigned long lflags;
+	unsigned int want, n;
+
+	if (!c->limit && !(s->sflags & SLOBA_F_DEBUG) && plat_cpu_activate(s, c))
+		c->limit = s->cpu_limit;
+again:
+	if (c->freelist) {		/* refilled while we were away */
+		obj = c->freelist;
+		c->freelist = get_fp(s, obj);
+		c->count--;
+		return obj;
+	}
+	plat_lock(&s->lock, &lflags);
+	slab = list_first_entry_or_null(&s->partial, struct slab, slab_list);
+	if (!slab) {
+		slab = list_first_entry_or_null(&s->empty, struct slab,
+						slab_list);
+		if (slab)
+			s->nr_empty--;
+	}
+	if (!slab) {
+		plat_unlock(&s->lock, lflags);
+		plat_cpu_put(s, *flags);
+		slab = new_slab(s, gfp);
+		c = *cp = plat_cpu_get(s, flags);
+		if (!slab)
+			return NULL;
+		plat_lock(&s->lock, &lflags);
+		list_add(&slab->slab_list, &s->partial);
+		s->nr_slabs++;
+		plat_unlock(&s->lock, lflags);
+		goto again;
+	}
+	want = c->limit ? s->cpu_batch : 1;
+	used = fresh = NULL;
+	n = slab_take(s, slab, want, &used, &fresh);
+	plat_unlock(&s->lock, lflags);
+
+	if (fresh && s->ctor)
+		run_ctors(s, fresh);
+	/* One chain: fresh objects behind the used ones. */
+	if (!used) {
+		used = fresh;
+	} else if (fresh) {
+		for (last = used; get_fp(s, last); last = get_fp(s, last))
+			;
+		set_fp(s, last, fresh);
+	}
+	obj = used;
+	if (n > 1) {
+		c->freelist = get_fp(s, obj);
+		c->count = n - 1;
+	}
+	if (poisoned(s) && obj != fresh)
+		debug_check_poison(s, obj);
+	return obj;
+}
+
+/* Give a chain of objects (linked through s->offset) back to their slabs. */
+static void free_chain(struct kmem_cache *s, void *chain)
+{
+	struct list_head to_free;
+	unsigned long lflags;
+	void *obj;
+
+	INIT_LIST_HEAD(&to_free);
+	plat_lock(&s->lock, &lflags);
+	while (chain) {
+		obj = chain;
+		chain = get_fp(s, obj);
+		slab_put_obj(s, plat_virt_to_slab(obj), obj, &to_free);
+	}
+	plat_unlock(&s->lock, lflags);
+	free_slabs(s, &to_free);
+}
+
+/* Free one object straight into its slab, checking it in debug caches. */
+static void free_direct(struct kmem_cache *s, void *obj)
+{
+	struct list_head to_free;
+	unsigned long lflags;
+	struct slab *slab = plat_virt_to_slab(obj);
+
+	INIT_LIST_HEAD(&to_free);
+	plat_lock(&s->lock, &lflags);
+	if (s->sflags & SLOBA_F_DEBUG) {
+		if (!debug_check_free(s, slab, obj)) {
+			plat_unlock(&s->lock, lflags);
+			return;
+		}
+		if (poisoned(s))
+			memset(obj, SLOBA_POISON_FREE, s->object_size);
+	}
+	slab_put_obj(s, slab, obj, &to_free);
+	plat_unlock(&s->lock, lflags);
+	free_slabs(s, &to_free);
+}
+
+/* Detach the first @n objects of @c's freelist. */
+static void *cpu_detach(struct kmem_cache *s, struct sloba_cpu *c,
+			unsigned int n)
+{
+	void *chain = c->freelist, *last = chain;
+
+	if (n >= c->count) {
+		c->freelist = NULL;
+		c->count = 0;
+		return chain;
+	}
+	c->count -= n;
+	while (--n)
+		last = get_fp(s, last);
+	c->freelist = get_fp(s, last);
+	set_fp(s, last, NULL);
+	return chain;
+}
+
+/* Give every object on @c back to the slabs. */
+void sloba_cpu_drain(struct kmem_cache *s, struct sloba_cpu *c)
+{
+	if (c->freelist)
+		free_chain(s, cpu_detach(s, c, c->count));
+}
+
+/*
+ * The CPU freelist is full, does not cache, or @obj is its head (a double
+ * free).  Called with the CPU pinned; unpins it.
+ */
+static void cpu_free_slow(struct kmem_cache *s, struct sloba_cpu *c,
+			  void *obj, unsigned long flags)
+{
+	void *chain;
+
+	if (unlikely(obj == c->freelist && obj)) {
+		plat_cpu_put(s, flags);
+		plat_report(s, "double free of %p in cache %s", obj, s->name);
+		return;
+	}
+	if (!c->limit && !(s->sflags & SLOBA_F_DEBUG) && plat_cpu_activate(s, c))
+		c->limit = s->cpu_limit;
+	if (!c->limit) {
+		plat_cpu_put(s, flags);
+		free_direct(s, obj);
+		return;
+	}
+	chain = NULL;
+	if (c->count >= c->limit)
+		chain = cpu_detach(s, c, s->cpu_batch);
+	set_fp(s, obj, c->freelist);
+	c->freelist = obj;
+	c->count++;
+	plat_cpu_put(s, flags);
+	if (chain)
+		free_chain(s, chain);
+}
+
+/* ---------------------------------------------------------------------
+ * The fast paths
+ *
+ * Kept free of calls and stack frames: anything unusual (an empty or full
+ * CPU freelist, zeroing, a suspected double free) goes to a slow path that
+ * starts over.
+ */
+
+static void obj_init(struct kmem_cache *s, void *obj, gfp_t gfp)
+{
+	if (plat_want_init_on_alloc(gfp, s))
+		memset(obj, 0, s->object_size);
+	else if (plat_want_init_on_free(s) && s->offset == 0)
+		set_fp(s, obj, NULL);	/* the link dirtied a zeroed object */
+}
+
+static noinline void *slab_alloc_slow(struct kmem_cache *s, gfp_t gfp)
+{
+	struct sloba_cpu *c;
+	unsigned long flags;
+	void *obj;
+
+	c = plat_cpu_get(s, &flags);
+	obj = c->freelist;
+	if (obj) {
+		c->freelist = get_fp(s, obj);
+		c->count--;
+	} else {
+		obj = cpu_refill(s, &c, gfp, &flags);
+	}
+	plat_cpu_put(s, flags);
+	if (likely(obj))
+		obj_init(s, obj, gfp);
+	return obj;	/* NULL: the page allocator has said why */
+}
+
+static __always_inline void *slab_alloc(struct kmem_cache *s, gfp_t gfp)
+{
+	struct sloba_cpu *c;
+	unsigned long flags;
+	void *obj;
+
+	c = plat_cpu_get(s, &flags);
+	obj = c->freelist;
+	if (unlikely(!obj || plat_want_init_on_alloc(gfp, s) ||
+		     plat_want_init_on_free(s))) {
+		plat_cpu_put(s, flags);
+		return slab_alloc_slow(s, gfp);
+	}
+	c->freelist = get_fp(s, obj);
+	c->count--;
+	plat_cpu_put(s, flags);
+	return obj;
+}
+
+static noinline void slab_free_slow(struct kmem_cache *s, void *obj)
+{
+	struct sloba_cpu *c;
+	unsigned long flags;
+
+	if (plat_want_init_on_free(s))
+		memset(obj, 0, s->object_size);
+	c = plat_cpu_get(s, &flags);
+	if (c->count < c->limit && obj != c->freelist) {
+		set_fp(s, obj, c->freelist);
+		c->freelist = obj;
+		c->count++;
+		plat_cpu_put(s, flags);
+		return;
+	}
+	cpu_free_slow(s, c, obj, flags);
+}
+
+static __always_inline void slab_free(struct kmem_cache *s, void *obj)
+{
+	struct sloba_cpu *c;
+	unsigned long flags;
+	void *head;
+
+	c = plat_cpu_get(s, &flags);
+	head = c->freelist;
+	if (likely(c->count < c->limit && obj != head &&
+		   !plat_want_init_on_free(s))) {
+		set_fp(s, obj, head);
+		c->freelist = obj;
+		c->count++;
+		plat_cpu_put(s, flags);
+		return;
+	}
+	plat_cpu_put(s, flags);
+	slab_free_slow(s, obj);
+}
+
+void *sloba_cache_alloc(struct kmem_cache *s, gfp_t gfp)
+{
+	return slab_alloc(s, gfp);
+}
+
+void sloba_cache_free(struct kmem_cache *s, void *obj)
+{
+	if (likely(obj))
+		slab_free(s, obj);
+}
+
+/*
+ * Bulk allocation: all @nr objects, or none (returns 0 and leaves nothing
+ * allocated), as the kernel's kmem_cache_alloc_bulk() promises.
+ */
+int sloba_cache_alloc_bulk(struct kmem_cache *s, gfp_t gfp, size_t nr,
+			   void **p)
+{
+	struct sloba_cpu *c;
+	unsigned long flags;
+	size_t i;
+
+	c = plat_cpu_get(s, &flags);
+	for (i = 0; i < nr; i++) {
+		void *obj = c->freelist;
+
+		if (likely(obj)) {
+			c->freelist = get_fp(s, obj);
+			c->count--;
+		} else {
+			obj = cpu_refill(s, &c, gfp, &flags);
+			if (unlikely(!obj)) {
+				plat_cpu_put(s, flags);
+				sloba_cache_free_bulk(s, i, p);
+				return 0;
+			}
+		}
+		p[i] = obj;
+	}
+	plat_cpu_put(s, flags);
+	if (unlikely(plat_want_init_on_alloc(gfp, s))) {
+		for (i = 0; i < nr; i++)
+			memset(p[i], 0, s->object_size);
+	}
+	return (int)nr;
+}
+
+/* With @s NULL the objects may come from any cache (the kernel's kfree_bulk). */
+void sloba_cache_free_bulk(struct kmem_cache *s, size_t nr, void **p)
+{
+	size_t i;
+
+	for (i = 0; i < nr; i++) {
+		if (!s)
+			sloba_kfree(p[i]);
+		else
+			sloba_cache_free(s, p[i]);
+	}
+}
+
+/* ---------------------------------------------------------------------
+ * Cache set-up, shrink and shutdown
+ */
+
+/* The smallest order whose slab wastes at most 1/8, else the best of them. */
+static unsigned int calculate_order(unsigned int size)
+{
+	unsigned int order, best = SLOBA_MAX_ORDER + 1;
+	size_t bytes, waste, best_waste = (size_t)-1;
+
+	for (order = 0; order <= SLOBA_MAX_ORDER; order++) {
+		bytes = (size_t)PAGE_SIZE << order;
+		if (bytes < size)
+			continue;
+		waste = bytes % size;
+		if (waste * 8 <= bytes)
+			return order;
+		/* Past the costly orders only a first fit is worth it. */
+		if (order >= 3 && best <= SLOBA_MAX_ORDER)
+			break;
+		if (waste * 1024 / bytes < best_waste) {
+			best_waste = waste * 1024 / bytes;
+			best = order;
+		}
+	}
+	return best;
+}
+
+/* How many objects a CPU keeps (as SLAB sizes its array caches). */
+static unsigned int calculate_cpu_limit(unsigned int size)
+{
+	if (size > 128 * 1024)
+		return 1;
+	if (size > PAGE_SIZE)
+		return 8;
+	if (size > 1024)
+		return 24;
+	if (size > 256)
+		return 54;
+	return 120;
+}
+
+/*
+ * Finish a cache whose name, object_size, align, flags and ctor are set
+ * (the kernel's __kmem_cache_create).  Returns 0 or -EINVAL.
+ */
+int sloba_cache_setup(struct kmem_cache *s)
+{
+	unsigned int align = s->align, size;
+	bool debug;
+
+	if (!s->object_size || (align & (align - 1)) || align > PAGE_SIZE)
+		return -EINVAL;
+	if (align < sizeof(void *))
+		align = sizeof(void *);
+	debug = plat_debug_all() ||
+		(s->flags & (SLAB_CONSISTENCY_CHECKS | SLAB_POISON |
+			     SLAB_RED_ZONE | SLAB_STORE_USER));
+
+	s->sflags &= SLOBA_F_KMALLOC;
+	if (debug)
+		s->sflags |= SLOBA_F_DEBUG;
+	if (s->flags & SLAB_TYPESAFE_BY_RCU)
+		s->sflags |= SLOBA_F_RCU;
+
+	if (s->ctor || (s->flags & SLAB_TYPESAFE_BY_RCU) || debug) {
+		/* The object must survive being free: link past its end. */
+		s->offset = ALIGN(s->object_size, sizeof(void *));
+		size = ALIGN(s->offset + sizeof(void *), align);
+		s->usable = s->offset;
+	} else {
+		s->offset = 0;
+		size = ALIGN(max(s->object_size, (unsigned int)sizeof(void *)),
+			     align);
+		s->usable = size;
+	}
+	s->size = size;
+	s->align = align;
+	s->order = calculate_order(size);
+	if (s->order > SLOBA_MAX_ORDER)
+		return -EINVAL;
+	s->objects = (unsigned int)(slab_bytes(s) / size);
+	s->cpu_limit = calculate_cpu_limit(size);
+	s->cpu_batch = (s->cpu_limit + 1) / 2;
+	s->max_empty = s->order ? 1 : 2;
+
+	plat_lock_init(&s->lock);
+	INIT_LIST_HEAD(&s->partial);
+	INIT_LIST_HEAD(&s->full);
+	INIT_LIST_HEAD(&s->empty);
+	s->nr_slabs = s->nr_empty = s->nr_inuse = 0;
+	return plat_cache_cpu_init(s);
+}
+
+/* Release the empty slabs; with @all, the CPU freelists of every CPU. */
+static unsigned long release_empty(struct kmem_cache *s, bool all)
+{
+	struct list_head to_free;
+	unsigned long lflags, left;
+
+	plat_drain_cpus(s, all);
+	INIT_LIST_HEAD(&to_free);
+	plat_lock(&s->lock, &lflags);
+	list_splice_init(&s->empty, &to_free);
+	s->nr_slabs -= s->nr_empty;
+	s->nr_empty = 0;
+	left = s->nr_slabs;
+	plat_unlock(&s->lock, lflags);
+	free_slabs(s, &to_free);
+	return left;
+}
+
+/* Returns 0 when the cache holds no slab any more. */
+int sloba_cache_shrink(struct kmem_cache *s)
+{
+	return release_empty(s, false) ? 1 : 0;
+}
+
+/* Report up to a few objects of @slab that are still allocated. */
+static unsigned int report_live(struct kmem_cache *s, struct slab *slab,
+				unsigned int budget)
+{
+	char *end = (char *)plat_slab_addr(slab) + slab_bytes(s);
+	unsigned int i, shown = 0;
+	void *p;
+
+	for (i = 0; i < slab->carved && shown < budget; i++) {
+		void *obj = end - (size_t)(i + 1) * s->size;
+
+		for (p = slab->freelist; p && p != obj; p = get_fp(s, p))
+			;
+		if (!p) {
+			plat_report_leak(s, "cache %s: object %p leaked",
+					 s->name, obj);
+			shown++;
+		}
+	}
+	return shown;
+}
+
+/*
+ * Empty the cache before it goes away.  Returns 0, or -EBUSY when objects
+ * are still allocated: each is reported, and their slabs stay where they
+ * are, so a late free is still safe.
+ */
+int sloba_cache_shutdown(struct kmem_cache *s)
+{
+	struct slab *slab;
+	unsigned long lflags, live;
+	unsigned int budget = 16;
+
+	if (!release_empty(s, true))
+		return 0;
+	plat_lock(&s->lock, &lflags);
+	live = s->nr_inuse;
+	plat_report_leak(s, "kmem_cache_destroy(%s): %lu objects in %lu slabs still allocated",
+			 s->name, live, s->nr_slabs);
+	list_for_each_entry(slab, &s->partial, slab_list)
+		budget -= report_live(s, slab, budget);
+	list_for_each_entry(slab, &s->full, slab_list)
+		budget -= report_live(s, slab, budget);
+	plat_unlock(&s->lock, lflags);
+	return -EBUSY;
+}
+
+void sloba_cache_get_info(struct kmem_cache *s, struct sloba_cache_info *info)
+{
+	unsigned long lflags;
+
+	plat_lock(&s->lock, &lflags);
+	info->active_objs = s->nr_inuse;
+	info->num_objs = s->nr_slabs * s->objects;
+	info->active_slabs = s->nr_slabs - s->nr_empty;
+	info->num_slabs = s->nr_slabs;
+	plat_unlock(&s->lock, lflags);
+	info->name = s->name;
+	info->objsize = s->size;
+	info->objperslab = s->objects;
+	info->pagesperslab = 1U << s->order;
+	info->limit = (s->sflags & SLOBA_F_DEBUG) ? 0 : s->cpu_limit;
+	info->batchcount = s->cpu_batch;
+}
+
+/* ---------------------------------------------------------------------
+ * kmalloc
+ */
+
+#define KMALLOC_CLASSES(X)						\
+	X(8) X(16) X(24) X(32) X(40) X(48) X(56) X(64)			\
+	X(80) X(96) X(112) X(128) X(160) X(192) X(224) X(256)		\
+	X(320) X(384) X(448) X(512) X(584) X(680) X(816) X(1024)	\
+	X(1360) X(2048)
+
+#define CLASS_SIZE(n) n,
+#define CLASS_NAME(n) "kmalloc-" #n,
+
+const unsigned int sloba_kmalloc_sizes[SLOBA_NR_KMALLOC] = {
+	KMALLOC_CLASSES(CLASS_SIZE)
+};
+static const char *const kmalloc_names[SLOBA_NR_KMALLOC] = {
+	KMALLOC_CLASSES(CLASS_NAME)
+};
+
+struct kmem_cache sloba_kmalloc_caches[SLOBA_NR_KMALLOC];
+
+/* The cache for a request of n bytes is size_cache[(n + 7) / 8]. */
+static struct kmem_cache *size_cache[SLOBA_KMALLOC_MAX_CACHE_SIZE / 8 + 1];
+
+/* Set up the kmalloc caches; the platform calls this once, first. */
+void sloba_init(void)
+{
+	unsigned int i, c = 0;
+
+	for (i = 0; i < ARRAY_SIZE(size_cache); i++) {
+		while (sloba_kmalloc_sizes[c] < i * 8)
+			c++;
+		size_cache[i] = &sloba_kmalloc_caches[c];
+	}
+	for (i = 0; i < SLOBA_NR_KMALLOC; i++) {
+		struct kmem_cache *s = &sloba_kmalloc_caches[i];
+
+		s->name = kmalloc_names[i];
+		s->object_size = sloba_kmalloc_sizes[i];
+		/* Keeps power-of-two classes naturally aligned even when
+		 * debugging makes the stride longer than the object. */
+		s->align = s->object_size & (s->object_size - 1) ? 8 :
+			   s->object_size;
+		s->usersize = s->object_size;
+		s->sflags = SLOBA_F_KMALLOC;
+		s->refcount = 1;
+		if (sloba_cache_setup(s))
+			plat_report(s, "cannot set up %s", s->name);
+	}
+}
+
+struct kmem_cache *sloba_kmalloc_cache(size_t size)
+{
+	if (!size || size > SLOBA_KMALLOC_MAX_CACHE_SIZE)
+		return NULL;
+	return size_cache[(size + 7) >> 3];
+}
+
+/* What ksize() will say of a kmalloc(size); large ones are whole blocks. */
+size_t sloba_kmalloc_size_roundup(size_t size)
+{
+	size_t block = PAGE_SIZE;
+
+	if (!size)
+		return 0;
+	if (size <= SLOBA_KMALLOC_MAX_CACHE_SIZE)
+		return size_cache[(size + 7) >> 3]->usable;
+	while (block < size && block < ((size_t)PAGE_SIZE << SLOBA_MAX_ORDER))
+		block <<= 1;
+	return block;
+}
+
+void *sloba_kmalloc(size_t size, gfp_t gfp)
+{
+	if (likely(size - 1 < SLOBA_KMALLOC_MAX_CACHE_SIZE))
+		return slab_alloc(size_cache[(size + 7) >> 3], gfp);
+	if (!size)
+		return ZERO_SIZE_PTR;
+	return plat_large_alloc(size, gfp);
+}
+
+/* kfree() of something that is not in a slab. */
+static noinline void kfree_not_slab(const void *p)
+{
+	if (ZERO_OR_NULL_PTR(p))
+		return;
+	if (plat_large_size(p))
+		plat_large_free(p);
+	else
+		plat_report(NULL, "kfree(%p): not an address this allocator handed out",
+			    p);
+}
+
+void sloba_kfree(const void *p)
+{
+	struct slab *slab = plat_virt_to_slab(p);
+
+	if (likely(slab))
+		slab_free(slab->slab_cache, (void *)p);
+	else
+		kfree_not_slab(p);
+}
+
+/* The start of the slab object that holds address p, or NULL. */
+void *sloba_object_start(const void *p)
+{
+	struct slab *slab = plat_virt_to_slab(p);
+	struct kmem_cache *s;
+	char *end;
+
+	if (!slab)
+		return NULL;
+	s = slab->slab_cache;
+	end = (char *)plat_slab_addr(slab) + slab_bytes(s);
+	if ((char *)p < end - (size_t)s->objects * s->size)
+		return NULL;	/* in the slack before the first object */
+	return end - ((end - (char *)p - 1) / s->size + 1) * s->size;
+}
+
+struct kmem_cache *sloba_obj_cache(const void *p)
+{
+	struct slab *slab = ZERO_OR_NULL_PTR(p) ? NULL : plat_virt_to_slab(p);
+
+	return slab ? slab->slab_cache : NULL;
+}
+
+size_t sloba_ksize(const void *p)
+{
+	struct slab *slab;
+
+	if (unlikely(ZERO_OR_NULL_PTR(p)))
+		return 0;
+	slab = plat_virt_to_slab(p);
+	if (slab)
+		return slab->slab_cache->usable;
+	return plat_large_size(p);
+}
+
+void *sloba_krealloc(const void *p, size_t new_size, gfp_t gfp)
+{
+	size_t old;
+	void *ret;
+
+	if (unlikely(!new_size)) {
+		sloba_kfree(p);
+		return ZERO_SIZE_PTR;
+	}
+	old = ZERO_OR_NULL_PTR(p) ? 0 : sloba_ksize(p);
+	if (old >= new_size)
+		return (void *)p;
+	ret = sloba_kmalloc(new_size, gfp);
+	if (ret && old) {
+		memcpy(ret, p, old);
+		sloba_kfree(p);
+	}
+	return ret;
+}

@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * test_faults.c - the page allocator fails every N-th call, for many N:
+ * callers get NULL, the objects they did get are intact, and once
+ * everything is freed every page is back.
+ */
+#include <stdlib.h>
+#include "testutil.h"
+
+enum { OPS = 6000 };
+
+struct held {
+	void *p;
+	size_t size;
+	unsigned char tag;
+	int kind;		/* 0 kmalloc, 1 cache, 2 cache with ctor */
+};
+
+static void ctor(void *p)
+{
+	memset(p, 0xc7, 40);
+}
+
+static void check_and_free(struct held *h, sloba_cache_t *plain,
+			   sloba_cache_t *built)
+{
+	unsigned char *b = h->p;
+	size_t k;
+
+	for (k = 0; k < h->size; k++)
+		if (b[k] != h->tag)
+			fail_msg("object %p byte %zu changed", h->p, k);
+	if (h->kind == 1)
+		sloba_cache_free(plain, h->p);
+	else if (h->kind == 2)
+		sloba_cache_free(built, h->p);
+	else
+		sloba_kfree(h->p);
+	h->p = NULL;
+}
+
+static void run_with_failures(unsigned long every)
+{
+	static struct held held[OPS];
+	sloba_cache_t *plain = sloba_cache_create("fault-plain", 96, 0, 0, NULL);
+	sloba_cache_t *built = sloba_cache_create("fault-ctor", 40, 0, 0, ctor);
+	size_t before, i, nulls = 0;
+	unsigned int seed = (unsigned int)every;
+
+	assert_non_null(plain);
+	assert_non_null(built);
+	before = pages_in_use();
+	sloba_fail_page_alloc_every(every);
+	for (i = 0; i < OPS; i++) {
+		struct held *h = &held[i];
+		int r = rand_r(&seed);
+
+		h->kind = r % 3;
+		h->tag = (unsigned char)(i | 1);
+		if (h->kind == 0) {
+			/* Mostly small, sometimes large. */
+			h->size = (r >> 4) % 8 ? 1 + (r >> 8) % 2048 :
+						  2049 + (r >> 8) % 20000;
+			h->p = sloba_kmalloc(h->size, SLOBA_GFP_NOWARN);
+		} else if (h->kind == 1) {
+			h->size = 96;
+			h->p = sloba_cache_alloc(plain, SLOBA_GFP_NOWARN);
+		} else {
+			h->size = 40;
+			h->p = sloba_cache_alloc(built, SLOBA_GFP_NOWARN);
+		}
+		if (!h->p) {
+			nulls++;
+			continue;
+		}
+		memset(h->p, h->tag, h->size);
+		/* Free a random earlier object now and then. */
+		if (i && r % 4 == 0) {
+			struct held *old = &held[(size_t)(r >> 3) % i];
+
+			if (old->p)
+				check_and_free(old, plain, built);
+		}
+	}
+	sloba_fail_page_alloc_every(0);
+	if (every <= 8)
+		assert_true(nulls > 0);
+	for (i = 0; i < OPS; i++)
+		if (held[i].p)
+			check_and_free(&held[i], plain, built);
+	assert_int_equal(sloba_cache_destroy(plain), 0);
+	assert_int_equal(sloba_cache_destroy(built), 0);
+	sloba_shrink_all();
+	assert_true(pages_in_use() <= before);
+}
+
+static void test_fail_every_n(void **state)
+{
+	unsigned long n;
+
+	(void)state;
+	for (n = 1; n <= 64; n++)
+		run_with_failures(n);
+	for (n = 97; n <= 1000; n += 101)
+		run_with_failures(n);
+	sloba_shrink_all();
+	assert_int_equal(pages_in_use(), 0);
+}
+
+/* With every page allocation failing, nothing can be had, and nothing breaks. */
+static void test_all_fail(void **state)
+{
+	sloba_cache_t *s = sloba_cache_create("fault-all", 4000, 0, 0, NULL);
+	void *p;
+
+	(void)state;
+	sloba_shrink_all();
+	sloba_fail_page_alloc_every(1);
+	assert_null(sloba_cache_alloc(s, SLOBA_GFP_NOWARN));
+	assert_null(sloba_kmalloc(100000, SLOBA_GFP_NOWARN));
+	sloba_fail_page_alloc_every(0);
+	p = sloba_cache_alloc(s, 0);
+	assert_non_null(p);
+	sloba_cache_free(s, p);
+	assert_int_equal(sloba_cache_destroy(s), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_fail_every_n),
+		cmocka_unit_test(test_all_fail),
+	};
+
+	return cmocka_run_group_tests_name("faults", tests, NULL, NULL);
+}

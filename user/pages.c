@@ -1,0 +1,327 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * pages.c - the page allocator under userspace SLOBA: a buddy system over
+ * one reserved stretch of virtual memory (the arena), the way the kernel's
+ * slab allocators sit on the kernel's buddy allocator.
+ *
+ * The arena is reserved once (64 GiB by default, SLOBA_ARENA_GIB to
+ * change; MAP_NORESERVE, so untouched pages cost nothing) and handed to the buddy allocator lazily, 4 MiB (the largest
+ * block, order SLOBA_MAX_ORDER) at a time.  A page-descriptor array with one
+ * struct slab per page, reserved the same way, lets any address find its
+ * page in O(1) (plat_virt_to_slab).  Free blocks are coalesced with their
+ * buddies; when more than a few MiB of free memory may still be resident,
+ * the largest free blocks go back to the operating system with
+ * madvise(MADV_DONTNEED).
+ *
+ * One mutex protects the free lists and the descriptors of free blocks.
+ * Descriptors of allocated blocks belong to whoever allocated them (the
+ * core, under its cache lock, for slabs).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include "sloba.h"
+#include "sloba_plat_inline.h"
+
+struct sloba_arena sloba_arena;
+int sloba_rcu_token;
+
+static struct {
+	pthread_mutex_t lock;
+	struct list_head free[SLOBA_MAX_ORDER + 1];
+	size_t npages;		/* pages the arena can hold */
+	size_t top;		/* pages handed to the buddy lists so far */
+	size_t nr_free;
+	size_t nr_dirty;	/* free pages that may still be resident */
+	size_t nr_slab;
+	size_t nr_large;
+	size_t retain;		/* resident free pages kept before purging */
+	unsigned long purges;
+	unsigned long fail_every;
+	unsigned long calls;
+} buddy = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+#define BLOCK_PAGES(order)	((size_t)1 << (order))
+#define ARENA_DEFAULT_GIB	64
+#define RETAIN_DEFAULT_MIB	8
+
+static size_t env_size(const char *name, size_t def)
+{
+	const char *v = getenv(name);
+	char *end;
+	unsigned long long n;
+
+	if (!v || !*v)
+		return def;
+	n = strtoull(v, &end, 10);
+	if (*end || !n) {
+		fprintf(stderr, "sloba: ignoring %s=%s (want a positive number)\n",
+			name, v);
+		return def;
+	}
+	return (size_t)n;
+}
+
+/* Reserve the arena and its descriptors; called once from sloba_user_init. */
+void sloba_pages_init(void)
+{
+	size_t max_block = PAGE_SIZE << SLOBA_MAX_ORDER;
+	size_t bytes = env_size("SLOBA_ARENA_GIB", ARENA_DEFAULT_GIB) << 30;
+	size_t desc_bytes;
+	struct slab *desc;
+	char *raw;
+	int i;
+
+	for (i = 0; i <= SLOBA_MAX_ORDER; i++)
+		INIT_LIST_HEAD(&buddy.free[i]);
+	buddy.retain = env_size("SLOBA_RETAIN_MIB", RETAIN_DEFAULT_MIB) << 8;
+
+	/*
+	 * Over-reserve so the arena starts on a 4 MiB boundary.  Where the
+	 * address space is tight (valgrind, 32-bit, ulimit -v), settle for
+	 * less, down to 256 MiB.
+	 */
+	for (;;) {
+		raw = mmap(NULL, bytes + max_block, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (raw != MAP_FAILED)
+			break;
+		if (bytes <= (size_t)256 << 20) {
+			fprintf(stderr, "sloba: cannot reserve an arena\n");
+			return;
+		}
+		bytes /= 2;
+	}
+	buddy.npages = bytes >> PAGE_SHIFT;
+	desc_bytes = buddy.npages * (sizeof(struct slab) + sizeof(struct slab *));
+	desc = mmap(NULL, desc_bytes, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (desc == MAP_FAILED) {
+		fprintf(stderr, "sloba: cannot reserve the page descriptors\n");
+		munmap(raw, bytes + max_block);
+		buddy.npages = 0;
+		return;
+	}
+	sloba_arena.desc = desc;
+	sloba_arena.slab_of = (struct slab **)(desc + buddy.npages);
+	sloba_arena.base = (char *)ALIGN((uintptr_t)raw, max_block);
+	sloba_arena.bytes = bytes;
+}
+
+static inline size_t page_index(const struct slab *d)
+{
+	return (size_t)(d - sloba_arena.desc);
+}
+
+static void *page_address(const struct slab *d)
+{
+	return sloba_arena.base + (page_index(d) << PAGE_SHIFT);
+}
+
+static void free_list_add(struct slab *d, unsigned int order, bool dirty)
+{
+	d->kind = PAGE_FREE;
+	d->order = (unsigned char)order;
+	d->dirty = dirty;
+	list_add(&d->slab_list, &buddy.free[order]);
+	buddy.nr_free += BLOCK_PAGES(order);
+	if (dirty)
+		buddy.nr_dirty += BLOCK_PAGES(order);
+}
+
+static void free_list_del(struct slab *d)
+{
+	list_del(&d->slab_list);
+	buddy.nr_free -= BLOCK_PAGES(d->order);
+	if (d->dirty)
+		buddy.nr_dirty -= BLOCK_PAGES(d->order);
+	d->kind = PAGE_UNUSED;
+}
+
+/* Give resident free memory back until at most half the allowance is left. */
+static void purge_locked(size_t keep)
+{
+	int order;
+
+	if (buddy.nr_dirty <= keep)
+		return;
+	buddy.purges++;
+	for (order = SLOBA_MAX_ORDER; order >= 0; order--) {
+		struct slab *d;
+
+		list_for_each_entry(d, &buddy.free[order], slab_list) {
+			if (!d->dirty)
+				continue;
+			madvise(page_address(d), PAGE_SIZE << order,
+				MADV_DONTNEED);
+			d->dirty = 0;
+			buddy.nr_dirty -= BLOCK_PAGES(order);
+			if (buddy.nr_dirty <= keep / 2)
+				return;
+		}
+	}
+}
+
+/* Take a block of 2^order pages and mark it @kind (under the lock). */
+static struct slab *block_alloc(unsigned int order, enum sloba_page_kind kind)
+{
+	struct slab *d = NULL;
+	unsigned int o;
+	bool dirty;
+
+	if (order > SLOBA_MAX_ORDER)
+		return NULL;
+	pthread_mutex_lock(&buddy.lock);
+	buddy.calls++;
+	if (buddy.fail_every && buddy.calls % buddy.fail_every == 0)
+		goto out;
+	for (o = order; o <= SLOBA_MAX_ORDER; o++) {
+		d = list_first_entry_or_null(&buddy.free[o], struct slab,
+					     slab_list);
+		if (d)
+			break;
+	}
+	if (!d) {
+		if (buddy.top + BLOCK_PAGES(SLOBA_MAX_ORDER) > buddy.npages)
+			goto out;
+		o = SLOBA_MAX_ORDER;
+		d = &sloba_arena.desc[buddy.top];
+		buddy.top += BLOCK_PAGES(o);
+		free_list_add(d, o, false);
+	}
+	dirty = d->dirty;
+	free_list_del(d);
+	/* Split: keep the lower half, free the upper halves. */
+	while (o > order) {
+		o--;
+		free_list_add(d + BLOCK_PAGES(o), o, dirty);
+	}
+	d->order = (unsigned char)order;
+	d->kind = kind;
+out:
+	pthread_mutex_unlock(&buddy.lock);
+	return d;
+}
+
+static void block_free(struct slab *d)
+{
+	unsigned int order = d->order;
+	size_t idx = page_index(d);
+	bool dirty = true;
+
+	pthread_mutex_lock(&buddy.lock);
+	d->kind = PAGE_UNUSED;
+	while (order < SLOBA_MAX_ORDER) {
+		size_t bidx = idx ^ BLOCK_PAGES(order);
+		struct slab *b = &sloba_arena.desc[bidx];
+
+		if (bidx >= buddy.top || b->kind != PAGE_FREE ||
+		    b->order != order)
+			break;
+		free_list_del(b);
+		idx &= ~BLOCK_PAGES(order);
+		order++;
+	}
+	free_list_add(&sloba_arena.desc[idx], order, dirty);
+	purge_locked(buddy.retain);
+	pthread_mutex_unlock(&buddy.lock);
+}
+
+struct slab *plat_slab_alloc(struct kmem_cache *s, gfp_t gfp)
+{
+	struct slab *d = block_alloc(s->order, PAGE_SLAB);
+	size_t i, n = BLOCK_PAGES(s->order);
+
+	(void)gfp;
+	if (!d)
+		return NULL;
+	for (i = 0; i < n; i++)
+		sloba_arena.slab_of[page_index(d) + i] = d;
+	__atomic_add_fetch(&buddy.nr_slab, n, __ATOMIC_RELAXED);
+	return d;
+}
+
+void plat_slab_free(struct kmem_cache *s, struct slab *slab)
+{
+	size_t i, n = BLOCK_PAGES(s->order);
+
+	for (i = 0; i < n; i++)
+		sloba_arena.slab_of[page_index(slab) + i] = NULL;
+	slab->slab_cache = NULL;
+	__atomic_sub_fetch(&buddy.nr_slab, n, __ATOMIC_RELAXED);
+	block_free(slab);
+	__tsan_release(&sloba_rcu_token);	/* for rcu_barrier() */
+}
+
+void *plat_large_alloc(size_t size, gfp_t gfp)
+{
+	unsigned int order = 0;
+	struct slab *d;
+	void *p;
+
+	while ((PAGE_SIZE << order) < size && order <= SLOBA_MAX_ORDER)
+		order++;
+	d = block_alloc(order, PAGE_LARGE);
+	if (!d)
+		return NULL;
+	__atomic_add_fetch(&buddy.nr_large, BLOCK_PAGES(order),
+			   __ATOMIC_RELAXED);
+	p = page_address(d);
+	if (gfp & __GFP_ZERO)
+		memset(p, 0, PAGE_SIZE << order);
+	return p;
+}
+
+static struct slab *large_desc(const void *p)
+{
+	uintptr_t off = (uintptr_t)p - (uintptr_t)sloba_arena.base;
+	struct slab *d;
+
+	if (off >= sloba_arena.bytes || (off & (PAGE_SIZE - 1)))
+		return NULL;
+	d = &sloba_arena.desc[off >> PAGE_SHIFT];
+	return d->kind == PAGE_LARGE ? d : NULL;
+}
+
+size_t plat_large_size(const void *p)
+{
+	struct slab *d = large_desc(p);
+
+	return d ? PAGE_SIZE << d->order : 0;
+}
+
+void plat_large_free(const void *p)
+{
+	struct slab *d = large_desc(p);
+
+	__atomic_sub_fetch(&buddy.nr_large, BLOCK_PAGES(d->order),
+			   __ATOMIC_RELAXED);
+	block_free(d);
+}
+
+void sloba_page_stats(struct sloba_page_stats *st)
+{
+	pthread_mutex_lock(&buddy.lock);
+	st->arena_pages = buddy.top;
+	st->free_pages = buddy.nr_free;
+	st->resident_free_pages = buddy.nr_dirty;
+	st->purges = buddy.purges;
+	pthread_mutex_unlock(&buddy.lock);
+	st->slab_pages = __atomic_load_n(&buddy.nr_slab, __ATOMIC_RELAXED);
+	st->large_pages = __atomic_load_n(&buddy.nr_large, __ATOMIC_RELAXED);
+}
+
+void sloba_trim(void)
+{
+	pthread_mutex_lock(&buddy.lock);
+	purge_locked(0);
+	pthread_mutex_unlock(&buddy.lock);
+}
+
+void sloba_fail_page_alloc_every(unsigned long n)
+{
+	pthread_mutex_lock(&buddy.lock);
+	buddy.fail_every = n;
+	buddy.calls = 0;
+	pthread_mutex_unlock(&buddy.lock);
+}

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * sloba_plat_inline.h - the userspace side of the platform contract, second
+ * half: the inline helpers of the core's fast and slow paths.  They need
+ * struct kmem_cache, so the core includes this after sloba.h.
+ */
+#ifndef SLOBA_PLAT_INLINE_H
+#define SLOBA_PLAT_INLINE_H
+
+#include "sloba.h"
+
+#define plat_lock_init(l)	pthread_mutex_init((l), NULL)
+#define plat_lock(l, flags)	((void)(flags), pthread_mutex_lock(l))
+#define plat_unlock(l, flags)	((void)(flags), pthread_mutex_unlock(l))
+
+/* Also right for NULL and ZERO_SIZE_PTR: they are below the arena. */
+static inline struct slab *plat_virt_to_slab(const void *p)
+{
+	uintptr_t off = (uintptr_t)p - (uintptr_t)sloba_arena.base;
+
+	if (unlikely(off >= sloba_arena.bytes))
+		return NULL;
+	return sloba_arena.slab_of[off >> PAGE_SHIFT];
+}
+
+static inline void *plat_slab_addr(const struct slab *slab)
+{
+	return sloba_arena.base + ((size_t)(slab - sloba_arena.desc) << PAGE_SHIFT);
+}
+
+/*
+ * Per-thread freelists (threads.c): a static TLS array, one slot per cache,
+ * reached from the thread pointer in one access.
+ */
+#define SLOBA_TLS_SLOTS		256
+extern __thread struct sloba_cpu sloba_tls_slots[SLOBA_TLS_SLOTS]
+	__attribute__((tls_model("initial-exec")));
+static __always_inline struct sloba_cpu *plat_cpu_get(struct kmem_cache *s,
+							unsigned long *flags)
+{
+	*flags = 0;
+	return (struct sloba_cpu *)((char *)__builtin_thread_pointer() + s->cpu);
+}
+
+#define plat_cpu_put(s, flags)	((void)(s), (void)(flags))
+
+#define plat_want_init_on_alloc(gfp, s)	((gfp) & __GFP_ZERO)
+#define plat_want_init_on_free(s)	((void)(s), false)
+
+extern bool sloba_user_debug_all;
+#define plat_debug_all()	(sloba_user_debug_all)
+
+#endif /* SLOBA_PLAT_INLINE_H */

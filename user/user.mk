@@ -1,0 +1,102 @@
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# libsloba: the SLOBA core built for userspace, its tests and benchmark.
+#
+# Three builds of the same sources, each in its own folder:
+#   $(BUILD)/user/opt    -O2, the library that gets installed and measured
+#   $(BUILD)/user/asan   AddressSanitizer + UndefinedBehaviorSanitizer
+#   $(BUILD)/user/tsan   ThreadSanitizer (the threaded tests)
+
+APT_PACKAGES += gcc clang make liburcu-dev libcmocka-dev valgrind \
+		libjemalloc-dev libmimalloc-dev libgoogle-perftools-dev
+TEST_TARGETS += test-user
+BENCH_TARGETS += bench-user
+
+CC ?= cc
+PREFIX ?= /usr/local
+USER_OUT := $(BUILD)/user
+USER_SRCS := core/sloba.c user/pages.c user/threads.c user/api.c
+USER_HDRS := $(wildcard core/*.h user/*.h include/*.h)
+USER_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -fPIC -g \
+	       -Icore -Iuser -Iinclude $(CFLAGS)
+USER_LIBS := -lurcu-memb -lpthread
+
+# The TSan build uses clang, the others gcc: both compilers see -Werror.
+VARIANT_CC_opt  := $(CC)
+VARIANT_CC_asan := $(CC)
+VARIANT_CC_tsan := clang
+VARIANT_CFLAGS_opt  := -O2
+VARIANT_CFLAGS_asan := -O1 -fno-omit-frame-pointer \
+		       -fsanitize=address,undefined -fno-sanitize-recover=all
+VARIANT_CFLAGS_tsan := -O1 -fsanitize=thread
+
+USER_TESTS := test_api test_debug test_faults test_threads test_rcu
+TSAN_TESTS := test_threads test_rcu
+
+.PHONY: lib lib-user test-user bench-user install install-user
+all: lib
+lib: lib-user
+lib-user: $(USER_OUT)/opt/libsloba.a $(USER_OUT)/opt/libsloba.so \
+	  $(USER_OUT)/libsloba.pc
+
+define user_variant
+$(USER_OUT)/$(1)/%.o: %.c $(USER_HDRS)
+	@mkdir -p $$(dir $$@)
+	$$(VARIANT_CC_$(1)) $$(USER_CFLAGS) $$(VARIANT_CFLAGS_$(1)) -c $$< -o $$@
+
+$(USER_OUT)/$(1)/libsloba.a: $(USER_SRCS:%.c=$(USER_OUT)/$(1)/%.o)
+	@rm -f $$@
+	ar rcs $$@ $$^
+
+$(USER_OUT)/$(1)/test_%: tests/test_%.c tests/testutil.h $(USER_OUT)/$(1)/libsloba.a
+	$$(VARIANT_CC_$(1)) $$(USER_CFLAGS) $$(VARIANT_CFLAGS_$(1)) $$< -o $$@ \
+		$(USER_OUT)/$(1)/libsloba.a -lcmocka $$(USER_LIBS)
+endef
+$(foreach v,opt asan tsan,$(eval $(call user_variant,$(v))))
+
+$(USER_OUT)/opt/libsloba.so: $(USER_SRCS:%.c=$(USER_OUT)/opt/%.o)
+	$(CC) -shared -Wl,-soname,libsloba.so.0 -o $@ $^ $(USER_LIBS)
+
+$(USER_OUT)/libsloba.pc: user/libsloba.pc.in
+	@mkdir -p $(dir $@)
+	sed 's|@PREFIX@|$(PREFIX)|' $< > $@
+
+# Every test program runs in the optimised and the ASan+UBSan build, the
+# threaded ones in the TSan build too, and the general ones once more with
+# SLOBA_DEBUG=1 (every cache checked and poisoned); scripts/run-tap counts
+# TAP lines.
+test-user: $(foreach t,$(USER_TESTS),$(USER_OUT)/opt/$(t) $(USER_OUT)/asan/$(t)) \
+	   $(foreach t,$(TSAN_TESTS),$(USER_OUT)/tsan/$(t))
+	@scripts/run-tap test-user-opt $(foreach t,$(USER_TESTS),$(USER_OUT)/opt/$(t))
+	@SLOBA_DEBUG=1 scripts/run-tap test-user-debug-all \
+		$(foreach t,test_api test_faults test_threads,$(USER_OUT)/opt/$(t))
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	 scripts/run-tap test-user-asan $(foreach t,$(USER_TESTS),$(USER_OUT)/asan/$(t))
+	@TSAN_OPTIONS="halt_on_error=1 exitcode=66 suppressions=$(CURDIR)/tests/tsan.supp" \
+	 scripts/run-tap test-user-tsan $(foreach t,$(TSAN_TESTS),$(USER_OUT)/tsan/$(t))
+
+install: install-user
+install-user: lib-user
+	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 644 include/libsloba.h core/sloba_info.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 $(USER_OUT)/opt/libsloba.a $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(USER_OUT)/opt/libsloba.so $(DESTDIR)$(PREFIX)/lib/libsloba.so.0
+	ln -sf libsloba.so.0 $(DESTDIR)$(PREFIX)/lib/libsloba.so
+	install -m 644 $(USER_OUT)/libsloba.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+
+# The micro-benchmark against glibc, jemalloc, mimalloc and tcmalloc.
+APT_PACKAGES += python3
+$(USER_OUT)/opt/user_bench: bench/user_bench.c $(USER_OUT)/opt/libsloba.a
+	$(CC) $(USER_CFLAGS) -O2 $< -o $@ $(USER_OUT)/opt/libsloba.a $(USER_LIBS)
+
+bench-user: $(USER_OUT)/opt/user_bench
+	bench/run-user-bench.sh $< $(BUILD)/bench/user.json $(BENCH_ARGS)
+
+$(USER_OUT)/opt/insn_count: bench/insn_count.c $(USER_OUT)/opt/libsloba.a
+	$(CC) $(USER_CFLAGS) -O2 $< -o $@ $(USER_OUT)/opt/libsloba.a $(USER_LIBS)
+
+bench-user: bench-user-insns
+.PHONY: bench-user-insns
+bench-user-insns: $(USER_OUT)/opt/insn_count
+	bench/count-insns.sh $<
