@@ -122,13 +122,12 @@ static void slab_now_empty(struct kmem_cache *s, struct slab *slab,
 	}
 }
 
-/* Put one object back on its slab's freelist. */
+/* Put one object back on its slab's freelist (the caller counts nr_inuse). */
 static void slab_put_obj(struct kmem_cache *s, struct slab *slab, void *obj,
 			 struct list_head *to_free)
 {
 	set_fp(s, obj, slab->freelist);
 	slab->freelist = obj;
-	s->nr_inuse--;
 	if (slab->inuse-- == s->objects)
 		list_move(&slab->slab_list, &s->partial);
 	if (!slab->inuse)
@@ -136,37 +135,60 @@ static void slab_put_obj(struct kmem_cache *s, struct slab *slab, void *obj,
 }
 
 /*
- * Take up to @want objects from @slab.  Freed objects come first (they are
- * already built and likely cache-hot), then newly carved ones, which are
- * chained separately on *@fresh because their constructor has yet to run.
- * Returns how many objects were taken in all.
+ * A chain of objects linked through s->offset, built by pushing at the
+ * head.  Its tail is the first object pushed, so one chain can be hung
+ * behind another without walking it.
  */
-static unsigned int slab_take(struct kmem_cache *s, struct slab *slab,
-			      unsigned int want, void **used, void **fresh)
-{
-	unsigned int n = 0;
-	void *obj;
+struct chain {
+	void *head;
+	void *tail;
+	unsigned int n;
+};
 
-	while (n < want && slab->freelist) {
-		obj = slab->freelist;
-		slab->freelist = get_fp(s, obj);
-		set_fp(s, obj, *used);
-		*used = obj;
-		n++;
+static inline void chain_push(struct kmem_cache *s, struct chain *ch,
+			      void *obj)
+{
+	set_fp(s, obj, ch->head);
+	if (!ch->head)
+		ch->tail = obj;
+	ch->head = obj;
+	ch->n++;
+}
+
+/*
+ * Take objects from @slab until @used and @fresh hold @want between them.
+ * Freed objects come first (they are already built, and likely cache-hot),
+ * then newly carved ones, which go on @fresh because their constructor has
+ * yet to run.
+ */
+static void slab_take(struct kmem_cache *s, struct slab *slab,
+		      unsigned int want, struct chain *used,
+		      struct chain *fresh)
+{
+	/* Local copies: the links written below cannot alias them. */
+	struct chain u = *used, f = *fresh;
+	unsigned int have = u.n + f.n;
+	void *obj = slab->freelist, *next;
+
+	while (have < want && obj) {
+		next = get_fp(s, obj);
+		chain_push(s, &u, obj);
+		obj = next;
+		have++;
 	}
-	while (n < want && slab->carved < s->objects) {
-		obj = slab_carve(s, slab);
-		set_fp(s, obj, *fresh);
-		*fresh = obj;
-		n++;
+	slab->freelist = obj;
+	while (have < want && slab->carved < s->objects) {
+		chain_push(s, &f, slab_carve(s, slab));
+		have++;
 	}
-	slab->inuse += n;
-	s->nr_inuse += n;
+	slab->inuse += have - used->n - fresh->n;
+	s->nr_inuse += have - used->n - fresh->n;
+	*used = u;
+	*fresh = f;
 	if (slab->inuse == s->objects)
 		list_move(&slab->slab_list, &s->full);
 	else
 		list_move(&slab->slab_list, &s->partial);
-	return n;
 }
 
 /* ---------------------------------------------------------------------
@@ -212,7 +234,7 @@ static struct slab *new_slab(struct kmem_cache *s, gfp_t gfp)
  */
 
 /* Free objects are poisoned unless something else owns their contents. */
-static bool poisoned(const struct kmem_cache *s)
+static bool poisoned(struct kmem_cache *s)
 {
 	return (s->sflags & SLOBA_F_DEBUG) && !s->ctor &&
 	       !(s->flags & SLAB_TYPESAFE_BY_RCU) &&
@@ -273,18 +295,20 @@ static void run_ctors(struct kmem_cache *s, void *fresh)
 
 /*
  * This CPU's freelist is empty, or the CPU does not cache this cache:
- * return one object and put up to cpu_batch - 1 more on @c.  Called and
- * returns with the CPU pinned; *@cp and *@flags may change, because the
- * pin is dropped while a new slab is allocated.
+ * return one object and put up to cpu_batch - 1 more on @c, taken from as
+ * many slabs as it takes.  Called and returns with the CPU pinned; *@cp
+ * and *@flags may change, because the pin is dropped while a new slab is
+ * allocated.
  */
 static void *cpu_refill(struct kmem_cache *s, struct sloba_cpu **cp,
 			gfp_t gfp, unsigned long *flags)
 {
 	struct sloba_cpu *c = *cp;
-	void *used, *fresh, *obj, *last;
+	struct chain used, fresh;
 	struct slab *slab;
 	unsigned long lflags;
-	unsigned int want, n;
+	unsigned int want;
+	void *obj;
 
 	if (!c->limit && !(s->sflags & SLOBA_F_DEBUG) && plat_cpu_activate(s, c))
 		c->limit = s->cpu_limit;
@@ -295,16 +319,25 @@ again:
 		c->count--;
 		return obj;
 	}
+	want = c->limit ? s->cpu_batch : 1;
+	used = (struct chain){ NULL, NULL, 0 };
+	fresh = used;
 	plat_lock(&s->lock, &lflags);
-	slab = list_first_entry_or_null(&s->partial, struct slab, slab_list);
-	if (!slab) {
-		slab = list_first_entry_or_null(&s->empty, struct slab,
+	while (used.n + fresh.n < want) {
+		slab = list_first_entry_or_null(&s->partial, struct slab,
 						slab_list);
-		if (slab)
+		if (!slab) {
+			slab = list_first_entry_or_null(&s->empty, struct slab,
+							slab_list);
+			if (!slab)
+				break;
 			s->nr_empty--;
+		}
+		slab_take(s, slab, want, &used, &fresh);
 	}
-	if (!slab) {
-		plat_unlock(&s->lock, lflags);
+	plat_unlock(&s->lock, lflags);
+
+	if (!used.n && !fresh.n) {
 		plat_cpu_put(s, *flags);
 		slab = new_slab(s, gfp);
 		c = *cp = plat_cpu_get(s, flags);
@@ -316,46 +349,41 @@ again:
 		plat_unlock(&s->lock, lflags);
 		goto again;
 	}
-	want = c->limit ? s->cpu_batch : 1;
-	used = fresh = NULL;
-	n = slab_take(s, slab, want, &used, &fresh);
-	plat_unlock(&s->lock, lflags);
-
-	if (fresh && s->ctor)
-		run_ctors(s, fresh);
-	/* One chain: fresh objects behind the used ones. */
-	if (!used) {
-		used = fresh;
-	} else if (fresh) {
-		for (last = used; get_fp(s, last); last = get_fp(s, last))
-			;
-		set_fp(s, last, fresh);
-	}
-	obj = used;
-	if (n > 1) {
-		c->freelist = get_fp(s, obj);
-		c->count = n - 1;
-	}
-	if (poisoned(s) && obj != fresh)
+	if (fresh.n && s->ctor)
+		run_ctors(s, fresh.head);
+	/* One chain, fresh objects behind the used ones; hand out its head. */
+	if (used.n)
+		set_fp(s, used.tail, fresh.head);
+	obj = used.n ? used.head : fresh.head;
+	c->freelist = get_fp(s, obj);
+	c->count = used.n + fresh.n - 1;
+	if (poisoned(s) && used.n)
 		debug_check_poison(s, obj);
 	return obj;
 }
 
-/* Give a chain of objects (linked through s->offset) back to their slabs. */
-static void free_chain(struct kmem_cache *s, void *chain)
+/* Give the first @n objects on @c back to their slabs. */
+static void cpu_flush(struct kmem_cache *s, struct sloba_cpu *c,
+		      unsigned int n)
 {
 	struct list_head to_free;
 	unsigned long lflags;
 	void *obj;
 
 	INIT_LIST_HEAD(&to_free);
+	n = min(n, c->count);
+	c->count -= n;
+	obj = c->freelist;
 	plat_lock(&s->lock, &lflags);
-	while (chain) {
-		obj = chain;
-		chain = get_fp(s, obj);
+	s->nr_inuse -= n;
+	while (n--) {
+		void *next = get_fp(s, obj);
+
 		slab_put_obj(s, plat_virt_to_slab(obj), obj, &to_free);
+		obj = next;
 	}
 	plat_unlock(&s->lock, lflags);
+	c->freelist = obj;
 	free_slabs(s, &to_free);
 }
 
@@ -376,35 +404,16 @@ static void free_direct(struct kmem_cache *s, void *obj)
 		if (poisoned(s))
 			memset(obj, SLOBA_POISON_FREE, s->object_size);
 	}
+	s->nr_inuse--;
 	slab_put_obj(s, slab, obj, &to_free);
 	plat_unlock(&s->lock, lflags);
 	free_slabs(s, &to_free);
 }
 
-/* Detach the first @n objects of @c's freelist. */
-static void *cpu_detach(struct kmem_cache *s, struct sloba_cpu *c,
-			unsigned int n)
-{
-	void *chain = c->freelist, *last = chain;
-
-	if (n >= c->count) {
-		c->freelist = NULL;
-		c->count = 0;
-		return chain;
-	}
-	c->count -= n;
-	while (--n)
-		last = get_fp(s, last);
-	c->freelist = get_fp(s, last);
-	set_fp(s, last, NULL);
-	return chain;
-}
-
 /* Give every object on @c back to the slabs. */
 void sloba_cpu_drain(struct kmem_cache *s, struct sloba_cpu *c)
 {
-	if (c->freelist)
-		free_chain(s, cpu_detach(s, c, c->count));
+	cpu_flush(s, c, c->count);
 }
 
 /*
@@ -414,8 +423,6 @@ void sloba_cpu_drain(struct kmem_cache *s, struct sloba_cpu *c)
 static void cpu_free_slow(struct kmem_cache *s, struct sloba_cpu *c,
 			  void *obj, unsigned long flags)
 {
-	void *chain;
-
 	if (unlikely(obj == c->freelist && obj)) {
 		plat_cpu_put(s, flags);
 		plat_report(s, "double free of %p in cache %s", obj, s->name);
@@ -428,15 +435,12 @@ static void cpu_free_slow(struct kmem_cache *s, struct sloba_cpu *c,
 		free_direct(s, obj);
 		return;
 	}
-	chain = NULL;
 	if (c->count >= c->limit)
-		chain = cpu_detach(s, c, s->cpu_batch);
+		cpu_flush(s, c, s->cpu_batch);
 	set_fp(s, obj, c->freelist);
 	c->freelist = obj;
 	c->count++;
 	plat_cpu_put(s, flags);
-	if (chain)
-		free_chain(s, chain);
 }
 
 /* ---------------------------------------------------------------------
@@ -572,9 +576,10 @@ int sloba_cache_alloc_bulk(struct kmem_cache *s, gfp_t gfp, size_t nr,
 		p[i] = obj;
 	}
 	plat_cpu_put(s, flags);
-	if (unlikely(plat_want_init_on_alloc(gfp, s))) {
+	if (unlikely(plat_want_init_on_alloc(gfp, s) ||
+		     plat_want_init_on_free(s))) {
 		for (i = 0; i < nr; i++)
-			memset(p[i], 0, s->object_size);
+			obj_init(s, p[i], gfp);
 	}
 	return (int)nr;
 }
@@ -676,7 +681,8 @@ int sloba_cache_setup(struct kmem_cache *s)
 	s->objects = (unsigned int)(slab_bytes(s) / size);
 	s->cpu_limit = calculate_cpu_limit(size);
 	s->cpu_batch = (s->cpu_limit + 1) / 2;
-	s->max_empty = s->order ? 1 : 2;
+	/* Enough empty slabs to refill two CPUs' freelists, 2 to 8. */
+	s->max_empty = clamp(2 * s->cpu_limit / s->objects + 1, 2U, 8U);
 
 	plat_lock_init(&s->lock);
 	INIT_LIST_HEAD(&s->partial);

@@ -12,7 +12,7 @@
  *   size_t, bool, NULL, gfp_t, slab_flags_t, struct list_head and the
  *   kernel's list_* helpers, struct rcu_head, call_rcu(), rcu_barrier(),
  *   likely(), unlikely(), __always_inline, noinline, ALIGN(), ARRAY_SIZE(),
- *   min(), max(), container_of(), memset(), memcpy(), PAGE_SIZE,
+ *   min(), max(), clamp(), container_of(), memset(), memcpy(), PAGE_SIZE,
  *   PAGE_SHIFT, ZERO_SIZE_PTR, ZERO_OR_NULL_PTR(), __GFP_ZERO,
  *   __GFP_NOWARN, the SLAB_* creation flags (HWCACHE_ALIGN,
  *   TYPESAFE_BY_RCU, POISON, RED_ZONE, STORE_USER, CONSISTENCY_CHECKS),

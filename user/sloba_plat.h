@@ -29,6 +29,7 @@
 #define ALIGN(x, a)	(((x) + (a) - 1) & ~((__typeof__(x))(a) - 1))
 #define min(a, b)	((a) < (b) ? (a) : (b))
 #define max(a, b)	((a) > (b) ? (a) : (b))
+#define clamp(v, lo, hi) min(max(v, lo), hi)
 #define container_of(p, type, member) caa_container_of(p, type, member)
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 

@@ -96,7 +96,10 @@ bench-user: $(USER_OUT)/opt/user_bench
 $(USER_OUT)/opt/insn_count: bench/insn_count.c $(USER_OUT)/opt/libsloba.a
 	$(CC) $(USER_CFLAGS) -O2 $< -o $@ $(USER_OUT)/opt/libsloba.a $(USER_LIBS)
 
+$(USER_OUT)/opt/insn_count_malloc: bench/insn_count.c
+	$(CC) $(USER_CFLAGS) -O2 -DUSE_MALLOC $< -o $@
+
 bench-user: bench-user-insns
 .PHONY: bench-user-insns
-bench-user-insns: $(USER_OUT)/opt/insn_count
-	bench/count-insns.sh $<
+bench-user-insns: $(USER_OUT)/opt/insn_count $(USER_OUT)/opt/insn_count_malloc
+	bench/count-insns.sh $^

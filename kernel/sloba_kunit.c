@@ -1,0 +1,370 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * sloba_kunit.c - KUnit tests of SLOBA through the kernel's own slab API:
+ * cache life cycle, every kmalloc size class, constructors, bulk calls,
+ * SLAB_TYPESAFE_BY_RCU pages outliving a grace period, krealloc, objects
+ * freed on another CPU or in interrupt context, and shrink giving pages
+ * back.  Runs in UML (kernel/kunit.sh) and in the x86_64 guest.
+ */
+#include <kunit/test.h>
+#include <linux/delay.h>
+#include <linux/hrtimer.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/workqueue.h>
+
+#include "slab.h"
+
+static struct sloba_cache_info info_of(struct kmem_cache *s)
+{
+	struct sloba_cache_info info;
+
+	sloba_cache_get_info(s, &info);
+	return info;
+}
+
+static void sloba_test_cache_lifecycle(struct kunit *test)
+{
+	struct kmem_cache *s;
+	struct sloba_cache_info info;
+	void *p[50];
+	int i;
+
+	s = kmem_cache_create("sloba-kunit-life", 100, 0, 0, NULL);
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	for (i = 0; i < ARRAY_SIZE(p); i++) {
+		p[i] = kmem_cache_alloc(s, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, p[i]);
+		memset(p[i], i, 100);
+	}
+	for (i = 0; i < ARRAY_SIZE(p); i++)
+		KUNIT_EXPECT_EQ(test, ((u8 *)p[i])[99], (u8)i);
+	kmem_cache_shrink(s);
+	info = info_of(s);
+	KUNIT_EXPECT_EQ(test, info.active_objs, ARRAY_SIZE(p));
+	KUNIT_EXPECT_EQ(test, info.objperslab, PAGE_SIZE / info.objsize);
+	KUNIT_EXPECT_EQ(test, info.num_slabs,
+			DIV_ROUND_UP(ARRAY_SIZE(p), info.objperslab));
+	for (i = 0; i < ARRAY_SIZE(p); i++)
+		kmem_cache_free(s, p[i]);
+	kmem_cache_destroy(s);
+}
+
+/* Every request size up to two pages: alignment, ksize, roundup. */
+static void sloba_test_kmalloc_sizes(struct kunit *test)
+{
+	size_t size;
+
+	for (size = 1; size <= 2 * PAGE_SIZE; size++) {
+		u8 *p = kmalloc(size, GFP_KERNEL);
+		size_t ks;
+
+		KUNIT_ASSERT_NOT_NULL(test, p);
+		ks = ksize(p);
+		KUNIT_EXPECT_GE(test, ks, size);
+		KUNIT_EXPECT_EQ(test, ks, kmalloc_size_roundup(size));
+		KUNIT_EXPECT_TRUE(test, IS_ALIGNED((unsigned long)p,
+						   ARCH_KMALLOC_MINALIGN));
+		if (is_power_of_2(size))
+			KUNIT_EXPECT_TRUE(test, IS_ALIGNED((unsigned long)p,
+							   min_t(size_t, size, PAGE_SIZE)));
+		memset(p, 0xa5, ks);
+		kfree(p);
+	}
+	KUNIT_EXPECT_PTR_EQ(test, kmalloc(0, GFP_KERNEL), ZERO_SIZE_PTR);
+	KUNIT_EXPECT_EQ(test, ksize(ZERO_SIZE_PTR), 0);
+}
+
+static void sloba_test_kzalloc(struct kunit *test)
+{
+	static const size_t sizes[] = { 8, 96, 2048, 3000, 40000 };
+	size_t i, k;
+
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		u8 *p = kmalloc(sizes[i], GFP_KERNEL);
+
+		KUNIT_ASSERT_NOT_NULL(test, p);
+		memset(p, 0xff, sizes[i]);
+		kfree(p);
+		p = kzalloc(sizes[i], GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, p);
+		for (k = 0; k < sizes[i]; k++)
+			KUNIT_ASSERT_EQ(test, p[k], 0);
+		kfree(p);
+	}
+}
+
+static atomic_t ctor_calls;
+
+static void count_ctor(void *p)
+{
+	memset(p, 0x3c, 64);
+	atomic_inc(&ctor_calls);
+}
+
+/* The constructor runs when a slot is first used, not on every alloc. */
+static void sloba_test_ctor(struct kunit *test)
+{
+	struct kmem_cache *s;
+	void *p[40];
+	int i, round, after_first;
+
+	s = kmem_cache_create("sloba-kunit-ctor", 64, 0, 0, count_ctor);
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	atomic_set(&ctor_calls, 0);
+	for (round = 0; round < 3; round++) {
+		for (i = 0; i < ARRAY_SIZE(p); i++) {
+			p[i] = kmem_cache_alloc(s, GFP_KERNEL);
+			KUNIT_ASSERT_NOT_NULL(test, p[i]);
+			KUNIT_EXPECT_EQ(test, ((u8 *)p[i])[63], 0x3c);
+		}
+		if (round == 0)
+			after_first = atomic_read(&ctor_calls);
+		for (i = 0; i < ARRAY_SIZE(p); i++)
+			kmem_cache_free(s, p[i]);
+	}
+	KUNIT_EXPECT_GE(test, after_first, (int)ARRAY_SIZE(p));
+	KUNIT_EXPECT_LE(test, atomic_read(&ctor_calls),
+			(int)info_of(s).num_objs);
+	KUNIT_EXPECT_LT(test, atomic_read(&ctor_calls), 2 * (int)ARRAY_SIZE(p));
+	kmem_cache_destroy(s);
+}
+
+static void sloba_test_bulk(struct kunit *test)
+{
+	struct kmem_cache *s;
+	void *p[300];
+	int i, j;
+
+	s = kmem_cache_create("sloba-kunit-bulk", 72, 0, 0, NULL);
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	KUNIT_ASSERT_EQ(test, kmem_cache_alloc_bulk(s, GFP_KERNEL,
+						    ARRAY_SIZE(p), p),
+			(int)ARRAY_SIZE(p));
+	for (i = 0; i < ARRAY_SIZE(p); i++)
+		memset(p[i], i, 72);
+	for (i = 0; i < ARRAY_SIZE(p); i++)
+		for (j = 0; j < 72; j++)
+			KUNIT_ASSERT_EQ(test, ((u8 *)p[i])[j], (u8)i);
+	kmem_cache_free_bulk(s, ARRAY_SIZE(p) / 2, p);
+	/* The rest through the NULL-cache form, as kfree_bulk() does. */
+	kmem_cache_free_bulk(NULL, ARRAY_SIZE(p) - ARRAY_SIZE(p) / 2,
+			     p + ARRAY_SIZE(p) / 2);
+	kmem_cache_shrink(s);
+	KUNIT_EXPECT_EQ(test, info_of(s).active_objs, 0);
+	kmem_cache_destroy(s);
+}
+
+/*
+ * A SLAB_TYPESAFE_BY_RCU cache reuses objects at once, but a slab's pages
+ * go back only after a grace period: if a slab page has left the cache,
+ * a grace period must have passed since the objects were freed.
+ */
+static void sloba_test_typesafe_by_rcu(struct kunit *test)
+{
+	struct kmem_cache *s;
+	struct folio *folio;
+	unsigned long cookie;
+	void *p[200], *q;
+	int i;
+
+	s = kmem_cache_create("sloba-kunit-rcu", 256, 0, SLAB_TYPESAFE_BY_RCU,
+			      NULL);
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	for (i = 0; i < ARRAY_SIZE(p); i++) {
+		p[i] = kmem_cache_alloc(s, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, p[i]);
+		memset(p[i], 0x77, 256);
+	}
+	/* Reused without waiting, contents intact while free. */
+	kmem_cache_free(s, p[0]);
+	KUNIT_EXPECT_EQ(test, ((u8 *)p[0])[255], 0x77);
+	q = kmem_cache_alloc(s, GFP_KERNEL);
+	KUNIT_EXPECT_PTR_EQ(test, q, p[0]);
+
+	folio = virt_to_folio(p[1]);
+	cookie = get_state_synchronize_rcu();
+	for (i = 0; i < ARRAY_SIZE(p); i++)
+		kmem_cache_free(s, p[i]);
+	kmem_cache_shrink(s);
+	KUNIT_EXPECT_EQ(test, info_of(s).num_slabs, 0);
+	if (!folio_test_slab(folio) || folio_slab(folio)->slab_cache != s)
+		KUNIT_EXPECT_TRUE(test, poll_state_synchronize_rcu(cookie));
+	rcu_barrier();
+	KUNIT_EXPECT_TRUE(test, !folio_test_slab(folio) ||
+			  folio_slab(folio)->slab_cache != s);
+	kmem_cache_destroy(s);
+}
+
+static void sloba_test_krealloc(struct kunit *test)
+{
+	static const size_t steps[] = { 1, 8, 9, 100, 1000, 2048, 2049, 5000,
+					70000, 300 };
+	u8 *p = NULL, *q;
+	size_t i, k, have = 0;
+
+	for (i = 0; i < ARRAY_SIZE(steps); i++) {
+		q = krealloc(p, steps[i], GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, q);
+		KUNIT_EXPECT_GE(test, ksize(q), steps[i]);
+		for (k = 0; k < min(have, steps[i]); k++)
+			KUNIT_ASSERT_EQ(test, q[k], (u8)(k * 7));
+		for (k = 0; k < steps[i]; k++)
+			q[k] = (u8)(k * 7);
+		have = steps[i];
+		p = q;
+	}
+	q = krealloc(p, 10, GFP_KERNEL);
+	KUNIT_EXPECT_PTR_EQ(test, q, p);	/* shrinking stays in place */
+	kfree(q);
+}
+
+/* Objects allocated on one CPU (or context) and freed on another. */
+struct cross {
+	struct work_struct work;
+	struct kmem_cache *s;
+	void *obj[64];
+	int bad;
+};
+
+static void free_elsewhere(struct work_struct *work)
+{
+	struct cross *x = container_of(work, struct cross, work);
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(x->obj); i++) {
+		if (((u8 *)x->obj[i])[0] != (u8)i)
+			x->bad++;
+		kmem_cache_free(x->s, x->obj[i]);
+	}
+}
+
+static void sloba_test_cross_cpu_free(struct kunit *test)
+{
+	struct cross *x = kunit_kzalloc(test, sizeof(*x), GFP_KERNEL);
+	int i, cpu, other;
+
+	KUNIT_ASSERT_NOT_NULL(test, x);
+	x->s = kmem_cache_create("sloba-kunit-cross", 128, 0, 0, NULL);
+	KUNIT_ASSERT_NOT_NULL(test, x->s);
+	for (i = 0; i < ARRAY_SIZE(x->obj); i++) {
+		x->obj[i] = kmem_cache_alloc(x->s, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, x->obj[i]);
+		memset(x->obj[i], i, 128);
+	}
+	/* Another CPU if there is one, else a worker on this one. */
+	cpu = get_cpu();
+	other = cpumask_any_but(cpu_online_mask, cpu);
+	put_cpu();
+	if (other >= nr_cpu_ids)
+		other = cpu;
+	INIT_WORK_ONSTACK(&x->work, free_elsewhere);
+	schedule_work_on(other, &x->work);
+	flush_work(&x->work);
+	destroy_work_on_stack(&x->work);
+	KUNIT_EXPECT_EQ(test, x->bad, 0);
+	kmem_cache_shrink(x->s);
+	KUNIT_EXPECT_EQ(test, info_of(x->s).active_objs, 0);
+	kmem_cache_destroy(x->s);
+}
+
+/* Allocation and free from a hard interrupt (an hrtimer callback). */
+struct irq_round {
+	struct hrtimer timer;
+	struct kmem_cache *s;
+	int rounds, failures;
+};
+
+static enum hrtimer_restart alloc_in_irq(struct hrtimer *timer)
+{
+	struct irq_round *r = container_of(timer, struct irq_round, timer);
+	void *a = kmalloc(200, GFP_ATOMIC);
+	void *b = kmem_cache_alloc(r->s, GFP_ATOMIC);
+
+	if (!a || !b)
+		r->failures++;
+	kfree(a);
+	if (b)
+		kmem_cache_free(r->s, b);
+	if (++r->rounds == 100)
+		return HRTIMER_NORESTART;
+	hrtimer_forward_now(timer, ns_to_ktime(100 * NSEC_PER_USEC));
+	return HRTIMER_RESTART;
+}
+
+static void sloba_test_irq_context(struct kunit *test)
+{
+	struct irq_round *r = kunit_kzalloc(test, sizeof(*r), GFP_KERNEL);
+	int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, r);
+	r->s = kmem_cache_create("sloba-kunit-irq", 48, 0, 0, NULL);
+	KUNIT_ASSERT_NOT_NULL(test, r->s);
+	hrtimer_init(&r->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD);
+	r->timer.function = alloc_in_irq;
+	hrtimer_start(&r->timer, ns_to_ktime(100 * NSEC_PER_USEC),
+		      HRTIMER_MODE_REL_HARD);
+	/* Meanwhile the same caches from process context. */
+	for (i = 0; i < 2000 && READ_ONCE(r->rounds) < 100; i++) {
+		void *p = kmem_cache_alloc(r->s, GFP_KERNEL);
+
+		kfree(kmalloc(200, GFP_KERNEL));
+		kmem_cache_free(r->s, p);
+		usleep_range(50, 100);
+	}
+	while (hrtimer_active(&r->timer))
+		msleep(1);
+	KUNIT_EXPECT_EQ(test, r->rounds, 100);
+	KUNIT_EXPECT_EQ(test, r->failures, 0);
+	kmem_cache_destroy(r->s);
+}
+
+/* Empty slabs go back to the page allocator on shrink. */
+static void sloba_test_shrink(struct kunit *test)
+{
+	struct kmem_cache *s;
+	void **p;
+	int i, n = 2000;
+
+	p = kunit_kmalloc_array(test, n, sizeof(*p), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	s = kmem_cache_create("sloba-kunit-shrink", 512, 0, 0, NULL);
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	for (i = 0; i < n; i++) {
+		p[i] = kmem_cache_alloc(s, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, p[i]);
+	}
+	KUNIT_EXPECT_GE(test, info_of(s).num_slabs, (unsigned long)n / 8);
+	/* One live object pins one slab; the rest go. */
+	for (i = 1; i < n; i++)
+		kmem_cache_free(s, p[i]);
+	KUNIT_EXPECT_EQ(test, kmem_cache_shrink(s), 1);
+	KUNIT_EXPECT_EQ(test, info_of(s).num_slabs, 1);
+	kmem_cache_free(s, p[0]);
+	KUNIT_EXPECT_EQ(test, kmem_cache_shrink(s), 0);
+	KUNIT_EXPECT_EQ(test, info_of(s).num_slabs, 0);
+	kmem_cache_destroy(s);
+}
+
+static struct kunit_case sloba_test_cases[] = {
+	KUNIT_CASE(sloba_test_cache_lifecycle),
+	KUNIT_CASE(sloba_test_kmalloc_sizes),
+	KUNIT_CASE(sloba_test_kzalloc),
+	KUNIT_CASE(sloba_test_ctor),
+	KUNIT_CASE(sloba_test_bulk),
+	KUNIT_CASE(sloba_test_typesafe_by_rcu),
+	KUNIT_CASE(sloba_test_krealloc),
+	KUNIT_CASE(sloba_test_cross_cpu_free),
+	KUNIT_CASE(sloba_test_irq_context),
+	KUNIT_CASE(sloba_test_shrink),
+	{}
+};
+
+static struct kunit_suite sloba_test_suite = {
+	.name = "sloba",
+	.test_cases = sloba_test_cases,
+};
+kunit_test_suite(sloba_test_suite);
+
+MODULE_LICENSE("GPL");

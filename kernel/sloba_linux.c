@@ -1,0 +1,437 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * sloba_linux.c - SLOBA inside Linux: the kernel's half of the platform
+ * contract (pages, per-cpu freelists, CPU hotplug, reports) and every entry
+ * point mm/slab_common.c and <linux/slab.h> expect from a slab allocator.
+ *
+ * The allocator itself is mm/sloba.c, the same file that libsloba builds
+ * in userspace.  This file adds what only the kernel has: tracepoints,
+ * kmemleak hooks, gfp_allowed_mask and might_alloc(), vmstat accounting of
+ * slab pages (the Slab: line of /proc/meminfo), /proc/slabinfo, and
+ * boot-time set-up.  Large kmalloc() requests (over 2048 bytes) are whole
+ * compound pages, accounted as unreclaimable slab like slab_common's
+ * kmalloc_large(), so kfree() can take those too.
+ *
+ * Boot parameter: sloba_debug makes every cache a debug cache (every free
+ * checked, free objects poisoned, no per-cpu caching).
+ */
+#include <linux/cpuhotplug.h>
+#include <linux/kmemleak.h>
+#include <linux/module.h>
+#include <linux/seq_file.h>
+#include <linux/swap.h>
+#include <trace/events/kmem.h>
+
+#include "slab.h"
+#include "sloba.h"
+#include "sloba_plat_inline.h"
+
+bool sloba_debug_all __ro_after_init;
+
+static int __init setup_sloba_debug(char *str)
+{
+	sloba_debug_all = true;
+	return 1;
+}
+__setup("sloba_debug", setup_sloba_debug);
+
+/* ---------------------------------------------------------------------
+ * The platform contract
+ */
+
+static gfp_t slab_page_gfp(struct kmem_cache *s, gfp_t gfp)
+{
+	gfp &= ~(__GFP_ZERO | __GFP_COMP);
+	if (s->flags & SLAB_RECLAIM_ACCOUNT)
+		gfp |= __GFP_RECLAIMABLE;
+	if (s->flags & SLAB_CACHE_DMA)
+		gfp |= GFP_DMA;
+	if (s->flags & SLAB_CACHE_DMA32)
+		gfp |= GFP_DMA32;
+	if (s->order)
+		gfp |= __GFP_COMP;
+	return gfp;
+}
+
+struct slab *plat_slab_alloc(struct kmem_cache *s, gfp_t gfp)
+{
+	struct folio *folio;
+
+	folio = (struct folio *)alloc_pages(slab_page_gfp(s, gfp), s->order);
+	if (!folio)
+		return NULL;
+	__folio_set_slab(folio);
+	if (page_is_pfmemalloc(folio_page(folio, 0)))
+		slab_set_pfmemalloc(folio_slab(folio));
+	mod_node_page_state(folio_pgdat(folio), cache_vmstat_idx(s),
+			    PAGE_SIZE << s->order);
+	return folio_slab(folio);
+}
+
+void plat_slab_free(struct kmem_cache *s, struct slab *slab)
+{
+	struct folio *folio = slab_folio(slab);
+	unsigned int order = folio_order(folio);
+
+	__slab_clear_pfmemalloc(slab);
+	folio->mapping = NULL;		/* slab_cache lived there */
+	__folio_clear_slab(folio);
+	mod_node_page_state(folio_pgdat(folio), cache_vmstat_idx(s),
+			    -(PAGE_SIZE << order));
+	if (current->reclaim_state)
+		current->reclaim_state->reclaimed_slab += 1 << order;
+	__free_pages(folio_page(folio, 0), order);
+}
+
+void *plat_large_alloc(size_t size, gfp_t gfp)
+{
+	unsigned int order = get_order(size);
+	struct page *page;
+
+	if (unlikely(order > SLOBA_MAX_ORDER)) {
+		WARN_ON_ONCE(!(gfp & __GFP_NOWARN));
+		return NULL;
+	}
+	page = alloc_pages(gfp | __GFP_COMP, order);
+	if (!page)
+		return NULL;
+	mod_lruvec_page_state(page, NR_SLAB_UNRECLAIMABLE_B, PAGE_SIZE << order);
+	return page_address(page);
+}
+
+size_t plat_large_size(const void *p)
+{
+	struct folio *folio;
+
+	if (!virt_addr_valid(p))
+		return 0;
+	folio = virt_to_folio(p);
+	if (folio_test_slab(folio) || p != folio_address(folio))
+		return 0;
+	return folio_size(folio);
+}
+
+void plat_large_free(const void *p)
+{
+	struct folio *folio = virt_to_folio(p);
+	unsigned int order = folio_order(folio);
+
+	mod_lruvec_page_state(folio_page(folio, 0), NR_SLAB_UNRECLAIMABLE_B,
+			      -(PAGE_SIZE << order));
+	__free_pages(folio_page(folio, 0), order);
+}
+
+int plat_cache_cpu_init(struct kmem_cache *s)
+{
+	unsigned int limit = (s->sflags & SLOBA_F_DEBUG) ? 0 : s->cpu_limit;
+	int cpu;
+
+	s->cpu = alloc_percpu(struct sloba_cpu);
+	if (!s->cpu)
+		return -ENOMEM;
+	for_each_possible_cpu(cpu)
+		per_cpu_ptr(s->cpu, cpu)->limit = limit;
+	return 0;
+}
+
+void plat_cache_cpu_release(struct kmem_cache *s)
+{
+	free_percpu(s->cpu);
+	s->cpu = NULL;
+}
+
+/* Every CPU's limit is set up front, so there is nothing to allow here. */
+bool plat_cpu_activate(struct kmem_cache *s, struct sloba_cpu *c)
+{
+	return false;
+}
+
+static void drain_this_cpu(void *info)
+{
+	struct kmem_cache *s = info;
+
+	sloba_cpu_drain(s, this_cpu_ptr(s->cpu));
+}
+
+void plat_drain_cpus(struct kmem_cache *s, bool all)
+{
+	on_each_cpu(drain_this_cpu, s, 1);
+}
+
+void plat_report(struct kmem_cache *s, const char *fmt, ...)
+{
+	struct va_format vaf;
+	va_list args;
+
+	va_start(args, fmt);
+	vaf.fmt = fmt;
+	vaf.va = &args;
+	WARN(1, "SLOBA: %pV\n", &vaf);
+	va_end(args);
+}
+
+void plat_report_leak(struct kmem_cache *s, const char *fmt, ...)
+{
+	struct va_format vaf;
+	va_list args;
+
+	va_start(args, fmt);
+	vaf.fmt = fmt;
+	vaf.va = &args;
+	pr_err("SLOBA: %pV\n", &vaf);
+	va_end(args);
+}
+
+/* A CPU that went away leaves its freelists to the slabs. */
+static int sloba_cpu_dead(unsigned int cpu)
+{
+	struct kmem_cache *s;
+
+	mutex_lock(&slab_mutex);
+	list_for_each_entry(s, &slab_caches, list)
+		sloba_cpu_drain(s, per_cpu_ptr(s->cpu, cpu));
+	mutex_unlock(&slab_mutex);
+	return 0;
+}
+
+/* ---------------------------------------------------------------------
+ * Cache life cycle, called by mm/slab_common.c
+ */
+
+int __kmem_cache_create(struct kmem_cache *s, slab_flags_t flags)
+{
+	s->flags = flags;
+	s->sflags = 0;
+	return sloba_cache_setup(s);
+}
+
+int __kmem_cache_shutdown(struct kmem_cache *s)
+{
+	return sloba_cache_shutdown(s);
+}
+
+void __kmem_cache_release(struct kmem_cache *s)
+{
+	plat_cache_cpu_release(s);
+}
+
+int __kmem_cache_shrink(struct kmem_cache *s)
+{
+	return sloba_cache_shrink(s);
+}
+
+/* ---------------------------------------------------------------------
+ * Objects
+ */
+
+static __always_inline void *cache_alloc(struct kmem_cache *s, gfp_t gfp,
+					 int node, unsigned long caller)
+{
+	void *ret;
+
+	gfp &= gfp_allowed_mask;
+	might_alloc(gfp);
+	ret = sloba_cache_alloc(s, gfp);
+	trace_kmem_cache_alloc(caller, ret, s, gfp, node);
+	kmemleak_alloc_recursive(ret, s->object_size, 1, s->flags, gfp);
+	return ret;
+}
+
+void *kmem_cache_alloc(struct kmem_cache *s, gfp_t gfp)
+{
+	return cache_alloc(s, gfp, NUMA_NO_NODE, _RET_IP_);
+}
+EXPORT_SYMBOL(kmem_cache_alloc);
+
+void *kmem_cache_alloc_lru(struct kmem_cache *s, struct list_lru *lru,
+			   gfp_t gfp)
+{
+	return cache_alloc(s, gfp, NUMA_NO_NODE, _RET_IP_);
+}
+EXPORT_SYMBOL(kmem_cache_alloc_lru);
+
+void *kmem_cache_alloc_node(struct kmem_cache *s, gfp_t gfp, int node)
+{
+	return cache_alloc(s, gfp, node, _RET_IP_);
+}
+EXPORT_SYMBOL(kmem_cache_alloc_node);
+
+void kmem_cache_free(struct kmem_cache *s, void *obj)
+{
+	trace_kmem_cache_free(_RET_IP_, obj, s);
+	kmemleak_free_recursive(obj, s->flags);
+	sloba_cache_free(s, obj);
+}
+EXPORT_SYMBOL(kmem_cache_free);
+
+int kmem_cache_alloc_bulk(struct kmem_cache *s, gfp_t gfp, size_t nr,
+			  void **p)
+{
+	size_t i;
+	int ret;
+
+	gfp &= gfp_allowed_mask;
+	might_alloc(gfp);
+	ret = sloba_cache_alloc_bulk(s, gfp, nr, p);
+	for (i = 0; i < ret; i++)
+		kmemleak_alloc_recursive(p[i], s->object_size, 1, s->flags, gfp);
+	return ret;
+}
+EXPORT_SYMBOL(kmem_cache_alloc_bulk);
+
+void kmem_cache_free_bulk(struct kmem_cache *s, size_t nr, void **p)
+{
+	size_t i;
+
+	for (i = 0; i < nr; i++) {
+		if (s)
+			kmem_cache_free(s, p[i]);
+		else
+			kfree(p[i]);
+	}
+}
+EXPORT_SYMBOL(kmem_cache_free_bulk);
+
+/* ---------------------------------------------------------------------
+ * kmalloc
+ */
+
+static __always_inline void *do_kmalloc(size_t size, gfp_t gfp, int node,
+					unsigned long caller)
+{
+	void *ret;
+
+	gfp &= gfp_allowed_mask;
+	might_alloc(gfp);
+	ret = sloba_kmalloc(size, gfp);
+	trace_kmalloc(caller, ret, size, ZERO_OR_NULL_PTR(ret) ? 0 :
+		      sloba_ksize(ret), gfp, node);
+	kmemleak_alloc(ret, size, 1, gfp);
+	return ret;
+}
+
+void *__kmalloc(size_t size, gfp_t gfp)
+{
+	return do_kmalloc(size, gfp, NUMA_NO_NODE, _RET_IP_);
+}
+EXPORT_SYMBOL(__kmalloc);
+
+void *__kmalloc_node(size_t size, gfp_t gfp, int node)
+{
+	return do_kmalloc(size, gfp, node, _RET_IP_);
+}
+EXPORT_SYMBOL(__kmalloc_node);
+
+void *__kmalloc_node_track_caller(size_t size, gfp_t gfp, int node,
+				  unsigned long caller)
+{
+	return do_kmalloc(size, gfp, node, caller);
+}
+EXPORT_SYMBOL(__kmalloc_node_track_caller);
+
+void kfree(const void *p)
+{
+	trace_kfree(_RET_IP_, p);
+	if (unlikely(ZERO_OR_NULL_PTR(p)))
+		return;
+	kmemleak_free(p);
+	sloba_kfree(p);
+}
+EXPORT_SYMBOL(kfree);
+
+size_t __ksize(const void *p)
+{
+	return sloba_ksize(p);
+}
+
+size_t kmalloc_size_roundup(size_t size)
+{
+	if (unlikely(size == SIZE_MAX))
+		return SIZE_MAX;
+	return sloba_kmalloc_size_roundup(size);
+}
+EXPORT_SYMBOL(kmalloc_size_roundup);
+
+/* ---------------------------------------------------------------------
+ * What the rest of mm asks about objects and caches
+ */
+
+#ifdef CONFIG_PRINTK
+void __kmem_obj_info(struct kmem_obj_info *kpp, void *object,
+		     struct slab *slab)
+{
+	kpp->kp_ptr = object;
+	kpp->kp_slab = slab;
+	kpp->kp_slab_cache = slab->slab_cache;
+	kpp->kp_objp = sloba_object_start(object);
+}
+#endif
+
+void get_slabinfo(struct kmem_cache *s, struct slabinfo *sinfo)
+{
+	struct sloba_cache_info info;
+
+	sloba_cache_get_info(s, &info);
+	sinfo->active_objs = info.active_objs;
+	sinfo->num_objs = info.num_objs;
+	sinfo->active_slabs = info.active_slabs;
+	sinfo->num_slabs = info.num_slabs;
+	sinfo->objects_per_slab = info.objperslab;
+	sinfo->cache_order = ilog2(info.pagesperslab);
+	sinfo->limit = info.limit;
+	sinfo->batchcount = info.batchcount;
+	sinfo->shared = 0;
+	sinfo->shared_avail = 0;
+}
+
+void slabinfo_show_stats(struct seq_file *m, struct kmem_cache *s)
+{
+}
+
+ssize_t slabinfo_write(struct file *file, const char __user *buffer,
+		       size_t count, loff_t *ppos)
+{
+	return -EIO;
+}
+
+/* ---------------------------------------------------------------------
+ * Boot
+ */
+
+static struct kmem_cache kmem_cache_boot = {
+	.name = "kmem_cache",
+	.object_size = sizeof(struct kmem_cache),
+	.size = sizeof(struct kmem_cache),
+	.align = ARCH_KMALLOC_MINALIGN,
+	.usersize = 0,
+};
+
+void __init kmem_cache_init(void)
+{
+	unsigned int i;
+
+	sloba_init();
+	for (i = 0; i < SLOBA_NR_KMALLOC; i++) {
+		struct kmem_cache *s = &sloba_kmalloc_caches[i];
+
+		s->flags |= SLAB_KMALLOC;
+		list_add_tail(&s->list, &slab_caches);
+	}
+	if (__kmem_cache_create(&kmem_cache_boot, SLAB_HWCACHE_ALIGN | SLAB_PANIC))
+		panic("SLOBA: cannot set up the kmem_cache cache\n");
+	kmem_cache_boot.refcount = -1;
+	list_add(&kmem_cache_boot.list, &slab_caches);
+	kmem_cache = &kmem_cache_boot;
+
+	cpuhp_setup_state_nocalls(CPUHP_SLUB_DEAD, "sloba:dead", NULL,
+				  sloba_cpu_dead);
+	slab_state = UP;
+	pr_info("SLOBA: %u kmalloc classes of 8 to %u bytes, %u CPUs\n",
+		SLOBA_NR_KMALLOC, SLOBA_KMALLOC_MAX_CACHE_SIZE,
+		num_possible_cpus());
+}
+
+void __init kmem_cache_init_late(void)
+{
+	slab_state = FULL;
+}

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * sloba_plat.h - the Linux side of SLOBA's platform contract
+ * (sloba_platform.h), first half: the types struct kmem_cache is made of.
+ * The kernel already has every kernel-style name the core uses; struct
+ * slab is the SLOBA variant in mm/slab.h.  mm/slab.h includes sloba.h,
+ * which includes this, so nothing here may include mm/slab.h.
+ */
+#ifndef MM_SLOBA_PLAT_H
+#define MM_SLOBA_PLAT_H
+
+#include <linux/gfp.h>
+#include <linux/kernel.h>
+#include <linux/list.h>
+#include <linux/mm.h>
+#include <linux/percpu.h>
+#include <linux/rcupdate.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/string.h>
+
+typedef spinlock_t sloba_lock_t;
+
+/* kmem_cache::cpu: the cache's per-cpu freelists. */
+typedef struct sloba_cpu __percpu *sloba_cpu_ref_t;
+
+#define SLOBA_MAX_ORDER		(MAX_ORDER - 1)
+
+#endif /* MM_SLOBA_PLAT_H */

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * sloba_plat_inline.h - the Linux side of SLOBA's platform contract, second
+ * half: the helpers of the core's fast and slow paths.
+ *
+ * A CPU's freelists are used with interrupts off, which also keeps the task
+ * on the CPU; each cache's lock is a spinlock taken with interrupts off.
+ * Slabs are folios with PG_slab set, so any address finds its slab through
+ * its struct page, as in SLUB.
+ */
+#ifndef MM_SLOBA_PLAT_INLINE_H
+#define MM_SLOBA_PLAT_INLINE_H
+
+#include <linux/irqflags.h>
+#include "slab.h"
+
+#define plat_lock_init(l)		spin_lock_init(l)
+#define plat_lock(l, flags)		spin_lock_irqsave(l, *(flags))
+#define plat_unlock(l, flags)		spin_unlock_irqrestore(l, flags)
+
+static __always_inline struct sloba_cpu *plat_cpu_get(struct kmem_cache *s,
+						      unsigned long *flags)
+{
+	local_irq_save(*flags);
+	return this_cpu_ptr(s->cpu);
+}
+
+static __always_inline void plat_cpu_put(struct kmem_cache *s,
+					 unsigned long flags)
+{
+	local_irq_restore(flags);
+}
+
+static __always_inline struct slab *plat_virt_to_slab(const void *p)
+{
+	struct folio *folio;
+
+	if (unlikely(ZERO_OR_NULL_PTR(p)))
+		return NULL;
+	folio = virt_to_folio(p);
+	return folio_test_slab(folio) ? folio_slab(folio) : NULL;
+}
+
+#define plat_slab_addr(slab)		slab_address(slab)
+#define plat_want_init_on_alloc(gfp, s)	slab_want_init_on_alloc(gfp, s)
+#define plat_want_init_on_free(s)	slab_want_init_on_free(s)
+
+extern bool sloba_debug_all;
+#define plat_debug_all()		(sloba_debug_all)
+#define plat_rcu_enter(head)		((void)(head))
+
+#endif /* MM_SLOBA_PLAT_INLINE_H */
