@@ -1,0 +1,54 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Runs the 6.1 tree's scripts/checkpatch.pl over the kernel patch series
+# (kernel/patches/*.patch, checked against the tree) and the test module's
+# sources (kernel/testmod/*.c, as files, --no-tree).  Warnings are shown;
+# any error fails.  With --record SUITE the per-file outcome is recorded
+# with scripts/record-result.
+
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(dirname "$here")
+
+record=
+case ${1:-} in
+--record) [ $# -eq 2 ] || { echo "usage: ${0##*/} [--record SUITE]" >&2; exit 2; }; record=$2 ;;
+'') ;;
+*) echo "usage: ${0##*/} [--record SUITE]" >&2; exit 2 ;;
+esac
+
+src=$("$here/build.sh" --print-src) || exit 1
+pass=0 fail=0
+
+# check FILE checkpatch-options...: one file, counted by its error total.
+check() {
+	local f=$1 out errors
+	shift
+	out=$(cd "$src" && perl scripts/checkpatch.pl --no-color --show-types "$@" "$f" 2>&1)
+	errors=$(sed -n 's/^total: \([0-9]*\) errors.*/\1/p' <<< "$out" | tail -n 1)
+	if [ -z "$errors" ]; then
+		echo "checkpatch: could not check ${f#"$repo"/}:"
+		echo "$out"
+		fail=$((fail + 1))
+	elif [ "$errors" -gt 0 ]; then
+		echo "$out"
+		echo "checkpatch: FAIL ${f#"$repo"/}"
+		fail=$((fail + 1))
+	else
+		grep -E '^(WARNING|CHECK)' <<< "$out" -A3
+		echo "checkpatch: ok   ${f#"$repo"/} ($(grep '^total:' <<< "$out"))"
+		pass=$((pass + 1))
+	fi
+}
+
+for p in "$here"/patches/*.patch; do
+	[ -e "$p" ] && check "$p"
+done
+for c in "$here"/testmod/*.c "$here"/testmod/*.h; do
+	[ -e "$c" ] && check "$c" --no-tree --file
+done
+
+echo "checkpatch: $pass passed, $fail failed"
+[ -z "$record" ] || "$repo/scripts/record-result" "$record" "$pass" "$fail"
+[ "$fail" -eq 0 ]

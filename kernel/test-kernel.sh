@@ -1,0 +1,188 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# The kernel test suites for one slab allocator: builds the kernel and the
+# out-of-tree test module, then boots QEMU once per suite and records each
+# suite's pass/fail counts with scripts/record-result as
+# test-kernel-<suite>-<alloc>:
+#
+#   build     the kernel and the test module build
+#   meminit   lib/test_meminit.ko, booted with init_on_alloc=1 and again
+#             with init_on_free=1
+#   workload  guest/workload.sh (20,000 files on tmpfs, du, fork/exec,
+#             /proc/slabinfo, Slab in /proc/meminfo)
+#   testmod   kernel/testmod/slabtest.ko, a KUnit suite: load, check, unload
+#   gdb       kernel/gdb.sh --batch: gdb stops the booting kernel in
+#             kmem_cache_init (make gdb works)
+#
+# (The UML KUnit suites are kernel/kunit.sh, separate: they do not depend on
+# the allocator chosen here.)
+# Every boot's console log also goes through guest/check-log.sh: a WARN,
+# BUG, oops, sanitizer report or leak counts as one more failure of the
+# suite that booted it.  Logs are kept in $BUILD/kernel/.
+
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(dirname "$here")
+BUILD=${BUILD:-$repo/build}
+export BUILD
+
+usage() {
+	cat >&2 <<EOF
+usage: ${0##*/} [--alloc NAME] [--suite SUITE]... [--timeout SEC]
+  --alloc NAME   allocator fragment kernel/configs/NAME.config (default slub)
+  --suite SUITE  meminit, workload, testmod or gdb (default: all)
+  --timeout SEC  per boot (default 300)
+EOF
+	exit 2
+}
+
+alloc=slub timeout=300
+suites=()
+while [ $# -gt 0 ]; do
+	case $1 in
+	--alloc) [ $# -ge 2 ] || usage; alloc=$2; shift 2 ;;
+	--suite) [ $# -ge 2 ] || usage; suites+=("$2"); shift 2 ;;
+	--timeout) [ $# -ge 2 ] || usage; timeout=$2; shift 2 ;;
+	*) usage ;;
+	esac
+done
+[ ${#suites[@]} -gt 0 ] || suites=(meminit workload testmod gdb)
+for s in "${suites[@]}"; do
+	case $s in meminit | workload | testmod | gdb) ;; *) usage ;; esac
+done
+
+out=$BUILD/kernel
+mkdir -p "$out"
+status=0
+
+say() { echo "test-kernel: $*"; }
+record() {
+	# record SUITE PASSED FAILED
+	say "$1 ($alloc): $2 passed, $3 failed"
+	"$repo/scripts/record-result" "test-kernel-$1-$alloc" "$2" "$3"
+	[ "$3" -eq 0 ] || status=1
+}
+
+# boot LOG [boot.sh options]: boots the kernel; console to LOG and stdout.
+boot() {
+	local log=$1
+	shift
+	"$repo/guest/boot.sh" --kernel "$bzimage" --timeout "$timeout" \
+		--log "$log" "$@"
+}
+
+say "building the $alloc kernel"
+t0=$(date +%s)
+if ! obj=$("$here/build.sh" --alloc "$alloc" --quiet --print-dir); then
+	record build 0 1
+	exit 1
+fi
+say "kernel ready in $(($(date +%s) - t0))s: $obj"
+bzimage=$obj/arch/x86/boot/bzImage
+
+# The test module, built against that tree in a scratch copy so the
+# source folder stays clean.
+modsrc=$out/testmod-$alloc
+rm -rf "$modsrc"
+cp -r "$here/testmod" "$modsrc"
+if make -s -C "$obj" M="$modsrc" modules > "$out/testmod-$alloc.build.log" 2>&1 &&
+	[ -f "$modsrc/slabtest.ko" ]; then
+	record build 2 0
+else
+	cat "$out/testmod-$alloc.build.log"
+	record build 1 1
+fi
+
+for suite in "${suites[@]}"; do
+	case $suite in
+	meminit)
+		# Twice: the test only makes sense with one of the two on.
+		pass=0 fail=0
+		for mode in init_on_alloc init_on_free; do
+			log=$out/meminit-$mode-$alloc.log
+			boot "$log" --append "$mode=1" \
+				--extra "$obj/lib/test_meminit.ko:/root/test_meminit.ko" \
+				--cmd 'insmod /root/test_meminit.ko; rmmod test_meminit 2>/dev/null; true'
+			rc=$?
+			clean=$(tr -d '\r' < "$log")
+			# The kernel must say the mode is really on.
+			want="heap alloc:off, heap free:on"
+			[ $mode = init_on_free ] || want="heap alloc:on, heap free:off"
+			if grep -q "mem auto-init: .*$want" <<< "$clean"; then
+				pass=$((pass + 1))
+			else
+				say "meminit: the kernel did not report '$want'"
+				fail=$((fail + 1))
+			fi
+			n=$(sed -n 's/.*test_meminit: all \([0-9]*\) tests passed.*/\1/p' <<< "$clean")
+			line=$(sed -n 's/.*test_meminit: failures: \([0-9]* out of [0-9]*\).*/\1/p' <<< "$clean")
+			if [ -n "$n" ]; then
+				pass=$((pass + n))
+			elif [ -n "$line" ]; then
+				f=${line%% *} t=${line##* }
+				pass=$((pass + t - f)) fail=$((fail + f))
+			else
+				say "meminit ($mode): no result line from test_meminit"
+				fail=$((fail + 1))
+			fi
+			[ "$rc" = 0 ] || { say "meminit ($mode): boot.sh status $rc"; fail=$((fail + 1)); }
+		done
+		record meminit "$pass" "$fail"
+		;;
+	workload)
+		log=$out/workload-$alloc.log
+		slabinfo=yes
+		[ "$alloc" != slob ] || slabinfo=no
+		boot "$log" --extra "$repo/guest/workload.sh:/root/workload.sh" \
+			--cmd "sh /root/workload.sh -s $slabinfo"
+		rc=$?
+		res=$(tr -d '\r' < "$log" | sed -n 's/^workload: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' | tail -n 1)
+		if [ -n "$res" ]; then
+			pass=${res% *} fail=${res#* }
+		else
+			say "workload: no result line"
+			pass=0 fail=1
+		fi
+		# A failed check already makes the status 1; anything else
+		# (timeout, crash, kernel log problems) is one more failure.
+		case $rc in 0 | 1) ;; *) say "workload: boot.sh status $rc"; fail=$((fail + 1)) ;; esac
+		record workload "$pass" "$fail"
+		;;
+	testmod)
+		log=$out/testmod-$alloc.log
+		if [ ! -f "$modsrc/slabtest.ko" ]; then
+			record testmod 0 1
+			continue
+		fi
+		boot "$log" --extra "$modsrc/slabtest.ko:/root/slabtest.ko" \
+			--cmd 'insmod /root/slabtest.ko || exit 10
+				lsmod | grep -q "^slabtest " || exit 11
+				rmmod slabtest || exit 12
+				! lsmod | grep -q "^slabtest " || exit 13'
+		rc=$?
+		clean=$(tr -d '\r' < "$log" | sed 's/^\[ *[0-9.]*\] //')
+		# KTAP from KUnit: one "ok N name" / "not ok N name" per
+		# case, inside the suite's "1..N" plan.
+		plan=$(awk '/# Subtest: slabtest$/ { getline; if ($1 ~ /^1\.\./) print substr($1, 4) }' <<< "$clean" | tail -n 1)
+		pass=$(grep -c -E '^ +ok [0-9]+ (- )?slabtest_[a-z_]+$' <<< "$clean")
+		fail=$(grep -c -E '^ +not ok [0-9]+ (- )?slabtest_|^ +ok [0-9]+ (- )?slabtest_.*# SKIP' <<< "$clean")
+		grep -E '^ +(not )?ok [0-9]+ (- )?slabtest_|# slabtest|# [a-z_]+: (EXPECTATION|ASSERTION) FAILED' <<< "$clean" | sed 's/^/  /'
+		if [ -z "$plan" ] || [ $((pass + fail)) -lt "$plan" ]; then
+			say "testmod: the suite did not report every case (plan ${plan:-none})"
+			fail=$((fail + 1))
+		fi
+		[ "$rc" = 0 ] || { say "testmod: boot.sh status $rc (10 insmod, 11 not listed, 12 rmmod, 13 still listed)"; fail=$((fail + 1)); }
+		record testmod "$pass" "$fail"
+		;;
+	gdb)
+		if "$here/gdb.sh" --alloc "$alloc" --batch > "$out/gdb-$alloc.log" 2>&1; then
+			record gdb 1 0
+		else
+			cat "$out/gdb-$alloc.log"
+			record gdb 0 1
+		fi
+		;;
+	esac
+done
+exit $status
