@@ -102,6 +102,9 @@ static struct ashmem_range *take_prealloc(struct ashmem_range **prealloc)
 
 /**
  * ashmem_pin - pin pages [pgstart, pgend] of @asma
+ * @asma: the area
+ * @pgstart: first page
+ * @pgend: last page (inclusive)
  * @prealloc: a free range, consumed (set to NULL) if a range had to be split
  *
  * Returns ASHMEM_WAS_PURGED if any range it touched may have been purged,
@@ -152,6 +155,9 @@ int ashmem_pin(struct ashmem_area *asma, size_t pgstart, size_t pgend,
 
 /**
  * ashmem_unpin - unpin pages [pgstart, pgend] of @asma
+ * @asma: the area
+ * @pgstart: first page
+ * @pgend: last page (inclusive)
  * @prealloc: a free range, consumed (set to NULL) if a range was added
  *
  * Returns 0.
