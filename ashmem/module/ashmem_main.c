@@ -201,7 +201,12 @@ static struct file *ashmem_create_backing(const char *name, size_t size,
 		return ERR_PTR(-EINVAL);
 	}
 
-	/* the file's reference on us is dropped by the last fput() */
+	/*
+	 * replace_fops() takes no reference on the new owner; the last
+	 * fput() of the file drops the one taken here.  We hold one already
+	 * (the caller's open /dev/ashmem), so __module_get() cannot fail.
+	 */
+	__module_get(THIS_MODULE);
 	replace_fops(vmfile, &ashmem_backing_fops);
 	inode = file_inode(vmfile);
 	inode->i_fop = &ashmem_backing_fops;
