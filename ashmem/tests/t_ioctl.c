@@ -8,10 +8,8 @@
  * fork sharing, many regions, file ids, /proc names.  Built twice: 64-bit
  * and -m32 (static), the latter going through the driver's compat ioctl.
  */
-#include <limits.h>
-#include <stdint.h>
-#include <sys/stat.h>
 #include "tap.h"
+#include <sys/stat.h>
 
 #ifndef SEEK_DATA
 #define SEEK_DATA 3

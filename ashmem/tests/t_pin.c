@@ -9,7 +9,6 @@
  * overlap case by hand, then a long seeded random script with purges.
  * Also: return values, pin status, misaligned and overflowing arguments.
  */
-#include <stdint.h>
 #include "tap.h"
 
 #define MAXR 1024
