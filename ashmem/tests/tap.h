@@ -78,6 +78,7 @@ static void bail(const char *what)
 	exit(2);
 }
 
+__attribute__((unused))
 static long page_size(void)
 {
 	static long page;
