@@ -24,6 +24,11 @@ ASHMEM_CC ?= gcc
 ASHMEM_CFLAGS := -Wall -Wextra -Werror -O2 -g -Iashmem/include -Iashmem/lib
 PREFIX ?= /usr/local
 
+# -m32 needs Debian's multilib packages; without them the 32-bit group is
+# reported as failed by the test script, never skipped silently.
+ASHMEM_HAVE_M32 := $(shell printf 'int main(void){return 0;}' | \
+	$(ASHMEM_CC) -m32 -static -x c - -o /dev/null 2>/dev/null && echo y)
+
 ASHMEM_LIB_A := $(ASHMEM_OUT)/lib/libashmem.a
 ASHMEM_LIB_SO := $(ASHMEM_OUT)/lib/libashmem.so.1
 ASHMEM_PC := $(ASHMEM_OUT)/lib/libashmem.pc
@@ -33,10 +38,6 @@ ASHMEM_PROGS := $(addprefix $(ASHMEM_T)/,$(ASHMEM_TESTS) bench_ashmem) \
 	$(if $(ASHMEM_HAVE_M32),$(ASHMEM_T)/t_ioctl32)
 ASHMEM_HDRS := ashmem/include/linux/ashmem.h ashmem/tests/tap.h ashmem/lib/libashmem.h
 
-# -m32 needs Debian's multilib packages; without them the 32-bit group is
-# reported as failed by the test script, never skipped silently.
-ASHMEM_HAVE_M32 := $(shell printf 'int main(void){return 0;}' | \
-	$(ASHMEM_CC) -m32 -static -x c - -o /dev/null 2>/dev/null && echo y)
 
 .PHONY: ashmem ashmem-module test-ashmem bench-ashmem install-ashmem dkms-ashmem
 

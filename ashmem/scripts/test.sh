@@ -91,6 +91,8 @@ groups=(
 	"regress:/root/t/t_regress"
 	"lib-ashmem:LIBASHMEM_BACKEND=ashmem /root/t/t_lib"
 	"lib-memfd:LIBASHMEM_BACKEND=memfd /root/t/t_lib"
+	"stress:/root/t/t_stress 20"
+	"fuzz:/root/t/t_fuzz 20000 1"
 )
 for s in 6.1 6.12; do
 	if [ -z "${KO[$s]:-}" ]; then
