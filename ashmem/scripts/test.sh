@@ -66,6 +66,41 @@ grep '^not ok' "$logs/lib-host.tap"
 # shellcheck disable=SC2046
 record lib-host $(ashmem/tests/tap-count.sh "$logs/lib-host.log" lib)
 
+# 1b. host: the uapi header from C, C++ and -m32; the install tree
+hp=0 hf=0
+check() {	# check WHAT COMMAND...
+	local what=$1; shift
+	if "$@" > "$logs/host-check.log" 2>&1; then hp=$((hp + 1)); else
+		hf=$((hf + 1)); echo "test-ashmem: host check failed: $what"; cat "$logs/host-check.log"; fi
+}
+hdr=$out/hdrtest
+mkdir -p "$hdr"
+cat > "$hdr/h.c" <<'SRC'
+#include <linux/ashmem.h>
+#include <libashmem.h>
+#ifdef __cplusplus
+#define SA static_assert
+#else
+#define SA _Static_assert
+#endif
+SA(sizeof(struct ashmem_pin) == 8, "layout");
+SA(ASHMEM_PIN == 0x40087707, "number");
+int main(void) { return ashmem_valid(-1); }
+SRC
+cp "$hdr/h.c" "$hdr/h.cc"
+check "gcc C" gcc -Wall -Wextra -Werror -std=c11 -Iashmem/include -Iashmem/lib "$hdr/h.c" "$out/lib/libashmem.a" -o "$hdr/c"
+check "clang C" clang -Wall -Wextra -Werror -Iashmem/include -Iashmem/lib -c "$hdr/h.c" -o "$hdr/c.o"
+check "g++ C++" g++ -Wall -Wextra -Werror -Iashmem/include -Iashmem/lib "$hdr/h.cc" "$out/lib/libashmem.a" -o "$hdr/cc"
+check "clang++ C++" clang++ -Wall -Wextra -Werror -Iashmem/include -Iashmem/lib -c "$hdr/h.cc" -o "$hdr/cc.o"
+check "gcc -m32 C" gcc -m32 -Wall -Wextra -Werror -Iashmem/include -Iashmem/lib -c "$hdr/h.c" -o "$hdr/c32.o"
+check "C++ program runs" "$hdr/cc"
+rm -rf "$hdr/inst"
+check "make install-ashmem" make --no-print-directory install-ashmem DESTDIR="$hdr/inst" PREFIX=/usr
+check "installed files" test -f "$hdr/inst/usr/include/linux/ashmem.h" -a -f "$hdr/inst/usr/include/libashmem.h" \
+	-a -f "$hdr/inst/usr/lib/libashmem.a" -a -f "$hdr/inst/usr/lib/libashmem.so.1" -a -f "$hdr/inst/usr/lib/pkgconfig/libashmem.pc"
+check "pkg-config" env PKG_CONFIG_PATH="$hdr/inst/usr/lib/pkgconfig" pkg-config --exists libashmem
+record host $hp $hf
+
 # 2. modules
 declare -A KO KIMAGE
 nb=0 nf=0
