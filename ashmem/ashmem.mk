@@ -16,7 +16,7 @@
 TEST_TARGETS += test-ashmem
 BENCH_TARGETS += bench-ashmem
 APT_PACKAGES += gcc clang make qemu-system-x86 busybox-static cpio kmod \
-	gcc-multilib libc6-dev-i386 xz-utils bc flex bison libelf-dev libssl-dev python3
+	gcc-multilib libc6-dev-i386 xz-utils bc flex bison libelf-dev libssl-dev python3 dkms
 
 ASHMEM_VERSION := 1.0
 ASHMEM_OUT := $(BUILD)/ashmem

@@ -102,12 +102,12 @@ check "pkg-config" env PKG_CONFIG_PATH="$hdr/inst/usr/lib/pkgconfig" pkg-config 
 record host $hp $hf
 
 # 2. modules
-declare -A KO KIMAGE
+declare -A KOS KIMAGES
 nb=0 nf=0
 for s in 6.1 6.12; do
 	if vars=$("$here/build-module.sh" "$s" "$out/module-$s" 2> "$logs/build-$s.log"); then
 		eval "$vars"
-		KO[$s]=$KO KIMAGE[$s]=$KIMAGE
+		KOS[$s]=$KO KIMAGES[$s]=$KIMAGE
 		echo "test-ashmem: built ashmem.ko for $KVER"
 		nb=$((nb + 1))
 	else
@@ -116,6 +116,27 @@ for s in 6.1 6.12; do
 	fi
 done
 record build $nb $nf
+
+# 2b. dkms: `dkms build` through dkms.conf, in private trees (nothing is
+# installed on this machine), for each Debian kernel; needs the dkms package
+dp=0 df=0
+dk=$out/dkms
+for s in 6.1 6.12; do
+	rm -rf "$dk"
+	mkdir -p "$dk/src" "$dk/tree"
+	"$here/dkms-tree.sh" "$dk/src/ashmem-1.0"
+	eval "$("$here/fetch-kernel.sh" "$s" 2> /dev/null)"
+	if command -v dkms > /dev/null &&
+	   dkms build -m ashmem -v 1.0 -k "$KVER" --kernelsourcedir "$KBUILD" \
+		--dkmstree "$dk/tree" --sourcetree "$dk/src" > "$logs/dkms-$s.log" 2>&1 &&
+	   [ -f "$dk/tree/ashmem/1.0/$KVER/x86_64/module/ashmem.ko" ]; then
+		dp=$((dp + 1))
+	else
+		echo "test-ashmem: dkms build for $s failed:"; tail -n 20 "$logs/dkms-$s.log" 2> /dev/null
+		df=$((df + 1))
+	fi
+done
+record dkms $dp $df
 
 # 3. Debian's kernels
 groups=(
@@ -130,12 +151,12 @@ groups=(
 	"fuzz:/root/t/t_fuzz 20000 1"
 )
 for s in 6.1 6.12; do
-	if [ -z "${KO[$s]:-}" ]; then
+	if [ -z "${KOS[$s]:-}" ]; then
 		record "guest-$s" 0 1
 		continue
 	fi
-	boot_groups "$s" "${KIMAGE[$s]}" "${KO[$s]}" 512M 600 "${groups[@]}"
-	boot_groups "$s-small" "${KIMAGE[$s]}" "${KO[$s]}" 256M 600 \
+	boot_groups "$s" "${KIMAGES[$s]}" "${KOS[$s]}" 512M 600 "${groups[@]}"
+	boot_groups "$s-small" "${KIMAGES[$s]}" "${KOS[$s]}" 256M 600 \
 		"pressure:/root/t/t_pressure"
 done
 
