@@ -107,9 +107,15 @@ static unsigned long ashmem_shrink_count(struct shrinker *shrink,
 static unsigned long ashmem_shrink_scan(struct shrinker *shrink,
 					struct shrink_control *sc)
 {
+	unsigned long freed;
+
 	if (!(sc->gfp_mask & __GFP_FS))
 		return SHRINK_STOP;
-	return ashmem_purge(sc->nr_to_scan, false);
+	freed = ashmem_purge(sc->nr_to_scan, false);
+	/* whole ranges are purged: tell the VM how many pages that was */
+	if (freed != SHRINK_STOP)
+		sc->nr_scanned = freed;
+	return freed;
 }
 
 int ashmem_shrink_init(void)

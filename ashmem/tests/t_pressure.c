@@ -5,13 +5,17 @@
  * Meant for a small guest (256 MiB, no swap).  Fills NREG one-MiB regions
  * and one pinned region, unpins the regions in order 0..NREG-1, then
  * allocates anonymous memory in steps until reclaim (kswapd or direct)
- * has run the shrinker.  After every step the set of purged regions (read
- * from fdinfo) must be a prefix of the unpin order; at the end some must
+ * has run the shrinker.  The set of purged regions (read from fdinfo) must
+ * always be a prefix of the unpin order: checked after every step and,
+ * since reclaim may purge many regions in one episode, by a thread that
+ * samples all regions continuously, newest first (so a purge running
+ * oldest-first while it reads can never look out of order).  At the end some must
  * have been purged, the pinned region must be intact, and each unpinned
  * region must either still hold its data (PIN: NOT_PURGED) or read as
  * zeros (PIN: WAS_PURGED).
  */
 #include "tap.h"
+#include <pthread.h>
 
 #define NREG	48
 #define REG	(1UL << 20)
@@ -34,6 +38,35 @@ static int purged_flag(int fd)
 	if (f)
 		fclose(f);
 	return ret;
+}
+
+static int fds[NREG];
+static volatile int sampling = 1;
+static long samples, partial, disorder;
+
+/* Snapshot newest to oldest: once region j is seen purged, every older
+ * region must be purged when read afterwards. */
+static void *sampler(void *arg)
+{
+	(void)arg;
+	while (sampling) {
+		int i, seen_purged = 0, n = 0;
+
+		for (i = NREG - 1; i >= 0; i--) {
+			int f = purged_flag(fds[i]);
+
+			if (f == 1) {
+				seen_purged = 1;
+				n++;
+			} else if (seen_purged) {
+				disorder++;
+			}
+		}
+		samples++;
+		if (n > 0 && n < NREG)
+			partial++;
+	}
+	return NULL;
 }
 
 static long mem_available_kb(void)
@@ -62,8 +95,8 @@ static int all(const char *p, size_t n, char c)
 
 int main(void)
 {
-	static int fds[NREG];
 	static char *maps[NREG];
+	pthread_t thread;
 	char *pinned, *chunks[1024];
 	int i, pinfd, nchunks = 0, npurged = 0, prefix = 1, consistent = 1;
 	int fdsum;
@@ -87,6 +120,7 @@ int main(void)
 		if (pin_cmd(fds[i], ASHMEM_UNPIN, 0, 0) != 0)
 			bail("unpin");
 	diag("MemAvailable %ld kB before allocating", mem_available_kb());
+	pthread_create(&thread, NULL, sampler, NULL);
 
 	while (nchunks < 1024) {
 		int n = 0, seen_unpurged = 0;
@@ -116,10 +150,16 @@ int main(void)
 		if (mem_available_kb() < 12 * 1024 && npurged == NREG)
 			break;
 	}
+	sampling = 0;
+	pthread_join(thread, NULL);
+	diag("sampler: %ld snapshots, %ld with some but not all regions purged",
+	     samples, partial);
 	diag("allocated %d MiB, %d of %d regions purged, MemAvailable %ld kB",
 	     nchunks * (int)(STEP >> 20), npurged, NREG, mem_available_kb());
 	ok(npurged > 0, "memory pressure purged unpinned regions (%d)", npurged);
-	ok(prefix, "purged regions were always the oldest unpinned ones");
+	ok(prefix && !disorder,
+	   "purged regions were always the oldest unpinned ones (%ld snapshots)",
+	   samples);
 	while (nchunks > 0)
 		munmap(chunks[--nchunks], STEP);
 	ok(all(pinned, PINNED, 'P'), "the pinned region survived intact");
