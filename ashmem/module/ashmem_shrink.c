@@ -112,9 +112,14 @@ static unsigned long ashmem_shrink_scan(struct shrinker *shrink,
 	if (!(sc->gfp_mask & __GFP_FS))
 		return SHRINK_STOP;
 	freed = ashmem_purge(sc->nr_to_scan, false);
+	/*
+	 * Nothing left (or the mutex busy): stop, rather than report zero
+	 * pages scanned, which would make the VM call again at once.
+	 */
+	if (!freed || freed == SHRINK_STOP)
+		return SHRINK_STOP;
 	/* whole ranges are purged: tell the VM how many pages that was */
-	if (freed != SHRINK_STOP)
-		sc->nr_scanned = freed;
+	sc->nr_scanned = freed;
 	return freed;
 }
 
