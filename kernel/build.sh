@@ -1,0 +1,258 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Builds a Linux 6.1 test kernel for one slab allocator, out of tree.
+#
+#  1. Unpacks Debian's pristine /usr/src/linux-source-6.1.tar.xz (installing
+#     linux-source-6.1 if needed) once into $SLOBA_CACHE/src/linux-6.1-<key>,
+#     where <key> hashes the tarball and the patch series kernel/patches/*.patch
+#     (applied in name order with `git apply`; a patch that does not apply is
+#     fatal).  A changed series gives a fresh tree.
+#  2. Copies the files named in kernel/overlay.list into that tree.
+#  3. Configures $SLOBA_CACHE/build/<name>-<key> as `make tinyconfig` plus
+#     kernel/configs/base.config, the allocator's fragment and any --config
+#     fragments, and fails if any option a fragment asks for did not survive
+#     (merge_config.sh only warns about unmet dependencies).
+#  4. Runs make (vmlinux, bzImage, modules, gdb scripts) and prints the path
+#     of the bzImage (or, with --print-dir, of the build folder, which is
+#     ready for `make -C DIR M=/path/to/module`).
+
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(dirname "$here")
+SLOBA_CACHE=${SLOBA_CACHE:-${HOME:-/tmp}/.cache/sloba}
+tarball=/usr/src/linux-source-6.1.tar.xz
+# Bump when the way trees or configs are made changes, to drop old ones.
+recipe=2
+keep_builds=8 keep_trees=3
+
+usage() {
+	cat >&2 <<EOF
+usage: ${0##*/} [--alloc NAME] [--config FRAGMENT]... [--print-dir | --print-src]
+                [--jobs N] [--quiet]
+  --alloc NAME      slab allocator: a fragment kernel/configs/NAME.config
+                    (now: $(cd "$here/configs" && ls ./*.config | sed 's|^\./||; s|\.config$||' |
+		    grep -v -x -e base -e debug | tr '\n' ' '); default slub)
+  --config FILE     extra fragment, a path or a name in kernel/configs/
+                    (e.g. debug.config); may be repeated, merged in order
+  --print-dir       print the build folder instead of the bzImage path
+  --print-src       only prepare the patched source tree and print its path
+  --jobs N          parallel make jobs (default: number of CPUs)
+  --quiet           keep make's output in <build>/build.log, show it on failure
+Environment: SLOBA_CACHE (default ~/.cache/sloba).
+EOF
+	exit 2
+}
+
+say() { echo "build.sh: $*" >&2; }
+fail() { say "error: $*"; exit 1; }
+
+alloc=slub print=bzimage jobs=$(nproc) quiet=0
+frags=()
+while [ $# -gt 0 ]; do
+	case $1 in
+	--alloc) [ $# -ge 2 ] || usage; alloc=$2; shift 2 ;;
+	--config) [ $# -ge 2 ] || usage; frags+=("$2"); shift 2 ;;
+	--jobs | -j) [ $# -ge 2 ] || usage; jobs=$2; shift 2 ;;
+	--print-dir) print=dir; shift ;;
+	--print-src) print=src; shift ;;
+	--quiet | -q) quiet=1; shift ;;
+	*) usage ;;
+	esac
+done
+case "$jobs" in '' | *[!0-9]*) usage ;; esac
+case "$alloc" in '' | */* | base | debug) usage ;; esac
+
+# Fragment paths: base, the allocator, then the extras in order.
+resolve() {
+	if [ -f "$1" ]; then
+		realpath "$1"
+	elif [ -f "$here/configs/$1" ]; then
+		echo "$here/configs/$1"
+	elif [ -f "$here/configs/$1.config" ]; then
+		echo "$here/configs/$1.config"
+	else
+		fail "no config fragment '$1' (looked in . and kernel/configs/)"
+	fi
+}
+[ -f "$here/configs/$alloc.config" ] ||
+	{ say "unknown allocator '$alloc'"; usage; }
+fragfiles=("$here/configs/base.config" "$here/configs/$alloc.config")
+name=$alloc
+for f in "${frags[@]+"${frags[@]}"}"; do
+	p=$(resolve "$f")
+	fragfiles+=("$p")
+	n=$(basename "$p")
+	name="$name+${n%.config}"
+done
+
+# --- 1. the patched source tree ------------------------------------------
+if [ ! -r "$tarball" ]; then
+	say "$tarball missing, installing linux-source-6.1"
+	SUDO=
+	[ "$(id -u)" = 0 ] || SUDO=sudo
+	$SUDO apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq \
+		--no-install-recommends linux-source-6.1 >&2
+	[ -r "$tarball" ] || fail "linux-source-6.1 did not provide $tarball"
+fi
+
+patches=()
+for p in "$here"/patches/*.patch; do
+	[ -e "$p" ] && patches+=("$p")
+done
+
+hash() { sha256sum | cut -c1-12; }
+srckey=$({
+	echo "recipe $recipe"
+	stat -c '%n %s' "$tarball"
+	for p in "${patches[@]+"${patches[@]}"}"; do
+		echo "patch $(basename "$p")"
+		cat "$p"
+	done
+} | hash)
+src=$SLOBA_CACHE/src/linux-6.1-$srckey
+
+mkdir -p "$SLOBA_CACHE/src" "$SLOBA_CACHE/build"
+exec 8> "$SLOBA_CACHE/src/.lock"
+flock 8
+if [ ! -f "$src/.sloba-ready" ]; then
+	say "unpacking $tarball into $src"
+	tmp=$src.tmp
+	rm -rf "$tmp"
+	mkdir -p "$tmp"
+	tar -xf "$tarball" -C "$tmp" --strip-components=1
+	for p in "${patches[@]+"${patches[@]}"}"; do
+		say "applying $(basename "$p")"
+		if command -v git > /dev/null; then
+			(cd "$tmp" && git apply --check -p1 "$p" && git apply -p1 "$p") ||
+				fail "patch $(basename "$p") does not apply"
+		else
+			(cd "$tmp" && patch -p1 -s -N --dry-run < "$p" > /dev/null &&
+				patch -p1 -s -N < "$p") ||
+				fail "patch $(basename "$p") does not apply"
+		fi
+	done
+	touch "$tmp/.sloba-ready"
+	mv "$tmp" "$src"
+fi
+touch "$src/.sloba-ready"
+
+# --- 2. overlay files (copied only when changed, so make sees real edits) --
+overlay=$here/overlay.list
+if [ -f "$overlay" ]; then
+	while read -r from to rest; do
+		case "$from" in '' | '#'*) continue ;; esac
+		[ -n "$to" ] && [ -z "$rest" ] || fail "overlay.list: bad line '$from $to $rest'"
+		[ -f "$repo/$from" ] || fail "overlay.list: no file $from"
+		if ! cmp -s "$repo/$from" "$src/$to"; then
+			mkdir -p "$(dirname "$src/$to")"
+			cp "$repo/$from" "$src/$to"
+		fi
+	done < "$overlay"
+fi
+
+# by_age STAMP DIR...: the folders, most recently used (STAMP touched) first.
+by_age() {
+	local stamp=$1 d
+	shift
+	for d in "$@"; do
+		[ -d "$d" ] || continue
+		echo "$(stat -c %Y "$d/$stamp" 2> /dev/null || stat -c %Y "$d") $d"
+	done | sort -rn | cut -d' ' -f2-
+}
+
+# Drop the least recently used trees beyond $keep_trees.
+by_age .sloba-ready "$SLOBA_CACHE"/src/linux-6.1-* | grep -v '\.tmp$' |
+	tail -n +$((keep_trees + 1)) | while read -r old; do
+		[ "$old" = "$src" ] || rm -rf "$old"
+	done
+flock -u 8
+
+if [ "$print" = src ]; then
+	echo "$src"
+	exit 0
+fi
+
+# --- 3. configuration ------------------------------------------------------
+key=$({
+	echo "$srckey"
+	for f in "${fragfiles[@]}"; do
+		echo "fragment $(basename "$f")"
+		cat "$f"
+	done
+} | hash)
+obj=$SLOBA_CACHE/build/$name-$key
+mkdir -p "$obj"
+exec 9> "$obj.lock"
+flock 9
+kmake=(make -C "$src" O="$obj" ARCH=x86_64 -j"$jobs")
+log=$obj/build.log
+
+run() {
+	if [ "$quiet" = 1 ]; then
+		"$@" >> "$log" 2>&1 || { tail -n 40 "$log" >&2; return 1; }
+	else
+		"$@" 2>&1 | tee -a "$log" >&2
+		return "${PIPESTATUS[0]}"
+	fi
+}
+
+# verify_config CONFIG FRAGMENT...: every option the fragments set (the last
+# word wins, as in merge_config.sh) must be in CONFIG with that value; "is not
+# set" is met by an unset or absent option.
+verify_config() {
+	local config=$1
+	shift
+	sed -n -e 's/^\(CONFIG_[A-Za-z0-9_]*\)=.*/\1 &/p' \
+		-e 's/^# \(CONFIG_[A-Za-z0-9_]*\) is not set$/\1 &/p' "$@" |
+		awk '{ sym = $1; sub(/^[^ ]* /, ""); want[sym] = $0; order[sym] = NR }
+		END { for (s in want) print order[s] "\t" s "\t" want[s] }' |
+		sort -n | cut -f2- |
+		while IFS=$'\t' read -r sym want; do
+			have=$(grep -E "^(# )?$sym[= ]" "$config" || true)
+			case "$want" in
+			'# '*) [ -z "$have" ] || [ "$have" = "$want" ] ||
+				echo "  wanted '$want', got '$have'" ;;
+			*) [ "$have" = "$want" ] ||
+				echo "  wanted '$want', got '${have:-<absent: unmet dependency>}'" ;;
+			esac
+		done
+}
+
+if [ ! -f "$obj/.sloba-config-ok" ] || [ ! -f "$obj/.config" ]; then
+	say "configuring $obj (tinyconfig + ${fragfiles[*]##*/})"
+	: > "$log"
+	run "${kmake[@]}" tinyconfig || fail "make tinyconfig failed"
+	run env -C "$obj" ARCH=x86_64 "$src/scripts/kconfig/merge_config.sh" -m \
+		.config "${fragfiles[@]}" || fail "merge_config.sh failed"
+	run "${kmake[@]}" olddefconfig || fail "make olddefconfig failed"
+	bad=$(verify_config "$obj/.config" "${fragfiles[@]}")
+	if [ -n "$bad" ]; then
+		say "error: options the fragments ask for did not make it into $obj/.config:"
+		echo "$bad" >&2
+		exit 1
+	fi
+	touch "$obj/.sloba-config-ok"
+fi
+
+# --- 4. build -----------------------------------------------------------
+start=$(date +%s)
+say "building $name in $obj (-j$jobs)"
+run "${kmake[@]}" all || fail "kernel build failed (log: $log)"
+say "built in $(($(date +%s) - start))s"
+touch "$obj/.sloba-config-ok"
+flock -u 9
+
+# Drop the least recently used build folders beyond $keep_builds (skipping
+# any that another build holds).
+by_age .sloba-config-ok "$SLOBA_CACHE"/build/* | tail -n +$((keep_builds + 1)) |
+	while read -r old; do
+		[ "$old" != "$obj" ] || continue
+		(flock -n 7 && rm -rf "$old" "$old.lock") 7> "$old.lock" || true
+	done
+
+case $print in
+dir) echo "$obj" ;;
+*) echo "$obj/arch/x86/boot/bzImage" ;;
+esac
