@@ -162,7 +162,8 @@ done
 
 # 4. the debug kernel: KASAN + lockdep
 if [ -x kernel/build.sh ]; then
-	if kdir=$(kernel/build.sh --config debug.config --config "$top/ashmem/kernel-ashmem.config" 2> "$logs/debug-kernel.log" | tail -n 1) &&
+	if kdir=$(kernel/build.sh --config debug.config --config "$top/ashmem/kernel-ashmem.config" \
+			--print-dir --quiet 2> "$logs/debug-kernel.log" | tail -n 1) &&
 	   [ -f "$kdir/arch/x86/boot/bzImage" ] &&
 	   vars=$("$here/build-module.sh" "$kdir" "$out/module-debug" 2>> "$logs/debug-kernel.log"); then
 		eval "$vars"
