@@ -170,7 +170,10 @@ if [ -x kernel/build.sh ]; then
 		record build-debug 1 0
 		boot_groups debug "$kdir/arch/x86/boot/bzImage" "$KO" 1G 1500 \
 			"stress:/root/t/t_stress 60" "fuzz:/root/t/t_fuzz 20000 1" \
-			"regress:/root/t/t_regress" "pin:/root/t/t_pin"
+			"regress:/root/t/t_regress" "pin:/root/t/t_pin" "purge:/root/t/t_purge"
+		# the shrinker in real reclaim, under lockdep
+		boot_groups debug-small "$kdir/arch/x86/boot/bzImage" "$KO" 320M 900 \
+			"pressure:/root/t/t_pressure"
 	else
 		echo "test-ashmem: debug kernel or module build failed:"
 		tail -n 30 "$logs/debug-kernel.log"
