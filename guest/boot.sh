@@ -136,7 +136,7 @@ cmdline="console=ttyS0 panic=-1"
 [ "$gdb" = 0 ] || cmdline="$cmdline nokaslr"
 cmdline="$cmdline$append"
 
-qemu=(qemu-system-x86_64 -accel tcg -nographic -no-reboot
+qemu=(qemu-system-x86_64 -accel tcg -nographic -no-reboot -nic none
 	-m "$mem" -smp "$smp"
 	-kernel "$kernel" -initrd "$work/initrd.cpio.gz" -append "$cmdline")
 [ "$gdb" = 0 ] || qemu+=(-s -S)

@@ -32,18 +32,22 @@ APT_PACKAGES += build-essential flex bison bc libelf-dev libssl-dev dwarves \
 kernel: deps
 	@kernel/build.sh $(KERNEL_BUILD_ARGS)
 
-# CMD and EXTRA reach the recipe through the environment (make exports
-# command-line variables), so quotes inside them need no escaping here.
+# CMD and EXTRA are taken unexpanded ($(value ...)), so a command like
+# CMD='echo $(uname -r)' reaches the guest as typed; the recipe quotes them.
+shell_quote = '$(subst ','\'',$(1))'
+RUN_CMD = $(call shell_quote,$(value CMD))
+RUN_EXTRA = $(call shell_quote,$(value EXTRA))
+
 run: deps
 	@bz=$$(kernel/build.sh $(KERNEL_BUILD_ARGS)) || exit 1; \
 	set -- --kernel "$$bz"; \
-	[ -z "$$EXTRA" ] || set -- "$$@" --extra "$$EXTRA"; \
-	[ -z "$$CMD" ] || set -- "$$@" --cmd "$$CMD"; \
+	[ -z $(RUN_EXTRA) ] || set -- "$$@" --extra $(RUN_EXTRA); \
+	[ -z $(RUN_CMD) ] || set -- "$$@" --cmd $(RUN_CMD); \
 	exec guest/boot.sh "$$@"
 
 gdb: deps
 	@set -- $(KERNEL_BUILD_ARGS); \
-	[ -z "$$CMD" ] || set -- "$$@" --cmd "$$CMD"; \
+	[ -z $(RUN_CMD) ] || set -- "$$@" --cmd $(RUN_CMD); \
 	exec kernel/gdb.sh "$$@"
 
 # Every suite runs even when an earlier one failed; each records its own
