@@ -8,6 +8,7 @@
 #   make run    [ALLOC=slub] [CONFIGS=...] [EXTRA=dir] [CMD='command']
 #   make gdb    [ALLOC=slub] [CONFIGS=...] [CMD='command']
 #   make test-kernel [TEST_KERNEL_ALLOCS='slub ...']
+#   make test-kernel-debug [ALLOC=slub]   (KASAN + lockdep; not in make test)
 #   make kunit  [KUNIT='list ...']
 #   make checkpatch
 
@@ -27,7 +28,7 @@ APT_PACKAGES += build-essential flex bison bc libelf-dev libssl-dev dwarves \
 	cpio kmod perl python3 git xz-utils linux-source-6.1 \
 	busybox-static fakeroot qemu-system-x86 gdb util-linux coreutils
 
-.PHONY: kernel run gdb test-kernel kunit checkpatch
+.PHONY: kernel run gdb test-kernel test-kernel-debug kunit checkpatch
 
 kernel: deps
 	@kernel/build.sh $(KERNEL_BUILD_ARGS)
@@ -60,6 +61,11 @@ test-kernel: deps
 	done; \
 	kernel/kunit.sh --record test-kernel-kunit $(KUNIT) || status=1; \
 	exit $$status
+
+# The QEMU suites on a debug.config kernel (KASAN, lockdep, list and
+# atomic-sleep debugging): slower to build, so not part of `make test`.
+test-kernel-debug: deps
+	@kernel/test-kernel.sh --alloc $(ALLOC) --config debug.config
 
 kunit: deps
 	@kernel/kunit.sh $(KUNIT)
