@@ -74,12 +74,20 @@ record() {
 	[ "$3" -eq 0 ] || status=1
 }
 
-# boot LOG [boot.sh options]: boots the kernel; console to LOG and stdout.
+# boot LOG [boot.sh options]: boots the kernel with the console in LOG
+# (shown when the boot failed); boot.sh's own messages still show.
 boot() {
-	local log=$1
+	local log=$1 rc
 	shift
 	"$repo/guest/boot.sh" --kernel "$bzimage" --timeout "$timeout" \
-		--log "$log" "$@"
+		--log "$log" "$@" > /dev/null
+	rc=$?
+	if [ "$rc" != 0 ]; then
+		echo "--- last lines of $log ---"
+		tail -n 40 "$log"
+		echo "---"
+	fi
+	return $rc
 }
 
 say "building the $variant kernel"
@@ -116,6 +124,7 @@ for suite in "${suites[@]}"; do
 				--cmd 'insmod /root/test_meminit.ko; rmmod test_meminit 2>/dev/null; true'
 			rc=$?
 			clean=$(tr -d '\r' < "$log")
+			grep -E 'mem auto-init:|test_meminit: (all|fail)' <<< "$clean" | sed 's/^/  /'
 			# The kernel must say the mode is really on.
 			want="heap alloc:off, heap free:on"
 			[ $mode = init_on_free ] || want="heap alloc:on, heap free:off"
@@ -147,6 +156,7 @@ for suite in "${suites[@]}"; do
 		boot "$log" --extra "$repo/guest/workload.sh:/root/workload.sh" \
 			--cmd "sh /root/workload.sh -s $slabinfo"
 		rc=$?
+		tr -d '\r' < "$log" | grep -E '^workload: ' | sed 's/^/  /'
 		res=$(tr -d '\r' < "$log" | sed -n 's/^workload: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' | tail -n 1)
 		if [ -n "$res" ]; then
 			pass=${res% *} fail=${res#* }
