@@ -126,11 +126,11 @@ if [ ! -f "$src/.sloba-ready" ]; then
 		say "applying $(basename "$p")"
 		if command -v git > /dev/null; then
 			(cd "$tmp" && git apply --check -p1 "$p" && git apply -p1 "$p") ||
-				fail "patch $(basename "$p") does not apply"
+				{ rm -rf "$tmp"; fail "patch $(basename "$p") does not apply"; }
 		else
 			(cd "$tmp" && patch -p1 -s -N --dry-run < "$p" > /dev/null &&
 				patch -p1 -s -N < "$p") ||
-				fail "patch $(basename "$p") does not apply"
+				{ rm -rf "$tmp"; fail "patch $(basename "$p") does not apply"; }
 		fi
 	done
 	touch "$tmp/.sloba-ready"
