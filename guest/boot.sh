@@ -55,7 +55,7 @@ EOF
 	exit 2
 }
 
-kernel= initrd= cmd= mem=512M smp=2 append= timeout= log= gdb=0
+kernel='' initrd='' cmd='' mem=512M smp=2 append='' timeout='' log='' gdb=0
 extras=() modules=() ignores=() qemu_extra=()
 while [ $# -gt 0 ]; do
 	case $1 in

@@ -24,7 +24,7 @@ EOF
 	exit 2
 }
 
-out= busybox=
+out='' busybox=''
 adds=()
 args=("$@")
 while getopts "o:a:b:h" opt; do

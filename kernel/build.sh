@@ -214,7 +214,7 @@ verify_config() {
 		END { for (s in want) print order[s] "\t" s "\t" want[s] }' |
 		sort -n | cut -f2- |
 		while IFS=$'\t' read -r sym want; do
-			have=$(grep -E "^(# )?$sym[= ]" "$config" || true)
+			have=$(grep -E "^(# )?${sym}[= ]" "$config" || true)
 			case "$want" in
 			'# '*) [ -z "$have" ] || [ "$have" = "$want" ] ||
 				echo "  wanted '$want', got '$have'" ;;
