@@ -55,7 +55,7 @@ EOF
 	exit 2
 }
 
-kernel= initrd= cmd= mem=512M smp=2 append= timeout= log= gdb=0
+kernel='' initrd='' cmd='' mem=512M smp=2 append='' timeout='' log='' gdb=0
 extras=() modules=() ignores=() qemu_extra=()
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -136,7 +136,7 @@ cmdline="console=ttyS0 panic=-1"
 [ "$gdb" = 0 ] || cmdline="$cmdline nokaslr"
 cmdline="$cmdline$append"
 
-qemu=(qemu-system-x86_64 -accel tcg -nographic -no-reboot
+qemu=(qemu-system-x86_64 -accel tcg -nographic -no-reboot -nic none
 	-m "$mem" -smp "$smp"
 	-kernel "$kernel" -initrd "$work/initrd.cpio.gz" -append "$cmdline")
 [ "$gdb" = 0 ] || qemu+=(-s -S)

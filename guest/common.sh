@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # Helpers shared by the guest scripts (sourced, not run): copying host files

@@ -24,8 +24,9 @@ EOF
 	exit 2
 }
 
-out= busybox=
+out='' busybox=''
 adds=()
+args=("$@")
 while getopts "o:a:b:h" opt; do
 	case $opt in
 	o) out=$OPTARG ;;
@@ -40,7 +41,7 @@ shift $((OPTIND - 1))
 # Device nodes need root; re-run under fakeroot when we are not.
 if [ "$(id -u)" != 0 ] && [ -z "${FAKEROOTKEY:-}" ]; then
 	command -v fakeroot > /dev/null || die "not root and fakeroot is missing"
-	exec fakeroot "$0" "$@"
+	exec fakeroot "$0" "${args[@]}"
 fi
 
 if [ -z "$busybox" ]; then

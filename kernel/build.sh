@@ -24,7 +24,7 @@ SLOBA_CACHE=${SLOBA_CACHE:-${HOME:-/tmp}/.cache/sloba}
 tarball=/usr/src/linux-source-6.1.tar.xz
 # Bump when the way trees or configs are made changes, to drop old ones.
 recipe=2
-keep_builds=8 keep_trees=3
+keep_builds=12 keep_trees=4
 
 usage() {
 	cat >&2 <<EOF
@@ -126,17 +126,20 @@ if [ ! -f "$src/.sloba-ready" ]; then
 		say "applying $(basename "$p")"
 		if command -v git > /dev/null; then
 			(cd "$tmp" && git apply --check -p1 "$p" && git apply -p1 "$p") ||
-				fail "patch $(basename "$p") does not apply"
+				{ rm -rf "$tmp"; fail "patch $(basename "$p") does not apply"; }
 		else
 			(cd "$tmp" && patch -p1 -s -N --dry-run < "$p" > /dev/null &&
 				patch -p1 -s -N < "$p") ||
-				fail "patch $(basename "$p") does not apply"
+				{ rm -rf "$tmp"; fail "patch $(basename "$p") does not apply"; }
 		fi
 	done
 	touch "$tmp/.sloba-ready"
 	mv "$tmp" "$src"
 fi
 touch "$src/.sloba-ready"
+# Held (shared) while this build uses the tree, so pruning skips it.
+exec 7< "$src/.sloba-ready"
+flock -s 7
 
 # --- 2. overlay files (copied only when changed, so make sees real edits) --
 overlay=$here/overlay.list
@@ -165,7 +168,8 @@ by_age() {
 # Drop the least recently used trees beyond $keep_trees.
 by_age .sloba-ready "$SLOBA_CACHE"/src/linux-6.1-* | grep -v '\.tmp$' |
 	tail -n +$((keep_trees + 1)) | while read -r old; do
-		[ "$old" = "$src" ] || rm -rf "$old"
+		[ "$old" != "$src" ] || continue
+		(flock -n -x 6 && rm -rf "$old") 6< "$old/.sloba-ready" || true
 	done
 flock -u 8
 
@@ -210,7 +214,7 @@ verify_config() {
 		END { for (s in want) print order[s] "\t" s "\t" want[s] }' |
 		sort -n | cut -f2- |
 		while IFS=$'\t' read -r sym want; do
-			have=$(grep -E "^(# )?$sym[= ]" "$config" || true)
+			have=$(grep -E "^(# )?${sym}[= ]" "$config" || true)
 			case "$want" in
 			'# '*) [ -z "$have" ] || [ "$have" = "$want" ] ||
 				echo "  wanted '$want', got '$have'" ;;
@@ -249,7 +253,7 @@ flock -u 9
 by_age .sloba-config-ok "$SLOBA_CACHE"/build/* | tail -n +$((keep_builds + 1)) |
 	while read -r old; do
 		[ "$old" != "$obj" ] || continue
-		(flock -n 7 && rm -rf "$old" "$old.lock") 7> "$old.lock" || true
+		(flock -n 5 && rm -rf "$old" "$old.lock") 5> "$old.lock" || true
 	done
 
 case $print in

@@ -26,7 +26,7 @@ EOF
 	exit 2
 }
 
-build_args=() cmd= batch=0
+build_args=() cmd='' batch=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--alloc | --config) [ $# -ge 2 ] || usage; build_args+=("$1" "$2"); shift 2 ;;

@@ -8,6 +8,7 @@
 #   make run    [ALLOC=slub] [CONFIGS=...] [EXTRA=dir] [CMD='command']
 #   make gdb    [ALLOC=slub] [CONFIGS=...] [CMD='command']
 #   make test-kernel [TEST_KERNEL_ALLOCS='slub ...']
+#   make test-kernel-debug [ALLOC=slub]   (KASAN + lockdep; not in make test)
 #   make kunit  [KUNIT='list ...']
 #   make checkpatch
 
@@ -27,23 +28,27 @@ APT_PACKAGES += build-essential flex bison bc libelf-dev libssl-dev dwarves \
 	cpio kmod perl python3 git xz-utils linux-source-6.1 \
 	busybox-static fakeroot qemu-system-x86 gdb util-linux coreutils
 
-.PHONY: kernel run gdb test-kernel kunit checkpatch
+.PHONY: kernel run gdb test-kernel test-kernel-debug kunit checkpatch
 
 kernel: deps
 	@kernel/build.sh $(KERNEL_BUILD_ARGS)
 
-# CMD and EXTRA reach the recipe through the environment (make exports
-# command-line variables), so quotes inside them need no escaping here.
+# CMD and EXTRA are taken unexpanded ($(value ...)), so a command like
+# CMD='echo $(uname -r)' reaches the guest as typed; the recipe quotes them.
+shell_quote = '$(subst ','\'',$(1))'
+RUN_CMD = $(call shell_quote,$(value CMD))
+RUN_EXTRA = $(call shell_quote,$(value EXTRA))
+
 run: deps
 	@bz=$$(kernel/build.sh $(KERNEL_BUILD_ARGS)) || exit 1; \
 	set -- --kernel "$$bz"; \
-	[ -z "$$EXTRA" ] || set -- "$$@" --extra "$$EXTRA"; \
-	[ -z "$$CMD" ] || set -- "$$@" --cmd "$$CMD"; \
+	[ -z $(RUN_EXTRA) ] || set -- "$$@" --extra $(RUN_EXTRA); \
+	[ -z $(RUN_CMD) ] || set -- "$$@" --cmd $(RUN_CMD); \
 	exec guest/boot.sh "$$@"
 
 gdb: deps
 	@set -- $(KERNEL_BUILD_ARGS); \
-	[ -z "$$CMD" ] || set -- "$$@" --cmd "$$CMD"; \
+	[ -z $(RUN_CMD) ] || set -- "$$@" --cmd $(RUN_CMD); \
 	exec kernel/gdb.sh "$$@"
 
 # Every suite runs even when an earlier one failed; each records its own
@@ -56,6 +61,11 @@ test-kernel: deps
 	done; \
 	kernel/kunit.sh --record test-kernel-kunit $(KUNIT) || status=1; \
 	exit $$status
+
+# The QEMU suites on a debug.config kernel (KASAN, lockdep, list and
+# atomic-sleep debugging): slower to build, so not part of `make test`.
+test-kernel-debug: deps
+	@kernel/test-kernel.sh --alloc $(ALLOC) --config debug.config
 
 kunit: deps
 	@kernel/kunit.sh $(KUNIT)

@@ -31,7 +31,7 @@ EOF
 	exit 2
 }
 
-record= jobs=$(nproc) timeout=300
+record='' jobs=$(nproc) timeout=300
 names=()
 while [ $# -gt 0 ]; do
 	case $1 in

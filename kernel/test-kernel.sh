@@ -29,8 +29,10 @@ export BUILD
 
 usage() {
 	cat >&2 <<EOF
-usage: ${0##*/} [--alloc NAME] [--suite SUITE]... [--timeout SEC]
+usage: ${0##*/} [--alloc NAME] [--config FRAGMENT]... [--suite SUITE]... [--timeout SEC]
   --alloc NAME   allocator fragment kernel/configs/NAME.config (default slub)
+  --config FILE  extra config fragment for kernel/build.sh (e.g. debug.config);
+                 the suites are then recorded as ...-<alloc>+<fragment>
   --suite SUITE  meminit, workload, testmod or gdb (default: all)
   --timeout SEC  per boot (default 300)
 EOF
@@ -38,10 +40,11 @@ EOF
 }
 
 alloc=slub timeout=300
-suites=()
+suites=() configs=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	--alloc) [ $# -ge 2 ] || usage; alloc=$2; shift 2 ;;
+	--config) [ $# -ge 2 ] || usage; configs+=(--config "$2"); shift 2 ;;
 	--suite) [ $# -ge 2 ] || usage; suites+=("$2"); shift 2 ;;
 	--timeout) [ $# -ge 2 ] || usage; timeout=$2; shift 2 ;;
 	*) usage ;;
@@ -52,6 +55,13 @@ for s in "${suites[@]}"; do
 	case $s in meminit | workload | testmod | gdb) ;; *) usage ;; esac
 done
 
+# The name suites are recorded under: the allocator plus any fragments.
+variant=$alloc
+for ((i = 1; i < ${#configs[@]}; i += 2)); do
+	f=$(basename "${configs[i]}")
+	variant="$variant+${f%.config}"
+done
+
 out=$BUILD/kernel
 mkdir -p "$out"
 status=0
@@ -59,22 +69,30 @@ status=0
 say() { echo "test-kernel: $*"; }
 record() {
 	# record SUITE PASSED FAILED
-	say "$1 ($alloc): $2 passed, $3 failed"
-	"$repo/scripts/record-result" "test-kernel-$1-$alloc" "$2" "$3"
+	say "$1 ($variant): $2 passed, $3 failed"
+	"$repo/scripts/record-result" "test-kernel-$1-$variant" "$2" "$3"
 	[ "$3" -eq 0 ] || status=1
 }
 
-# boot LOG [boot.sh options]: boots the kernel; console to LOG and stdout.
+# boot LOG [boot.sh options]: boots the kernel with the console in LOG
+# (shown when the boot failed); boot.sh's own messages still show.
 boot() {
-	local log=$1
+	local log=$1 rc
 	shift
 	"$repo/guest/boot.sh" --kernel "$bzimage" --timeout "$timeout" \
-		--log "$log" "$@"
+		--log "$log" "$@" > /dev/null
+	rc=$?
+	if [ "$rc" != 0 ]; then
+		echo "--- last lines of $log ---"
+		tail -n 40 "$log"
+		echo "---"
+	fi
+	return $rc
 }
 
-say "building the $alloc kernel"
+say "building the $variant kernel"
 t0=$(date +%s)
-if ! obj=$("$here/build.sh" --alloc "$alloc" --quiet --print-dir); then
+if ! obj=$("$here/build.sh" --alloc "$alloc" "${configs[@]+"${configs[@]}"}" --quiet --print-dir); then
 	record build 0 1
 	exit 1
 fi
@@ -83,14 +101,14 @@ bzimage=$obj/arch/x86/boot/bzImage
 
 # The test module, built against that tree in a scratch copy so the
 # source folder stays clean.
-modsrc=$out/testmod-$alloc
+modsrc=$out/testmod-$variant
 rm -rf "$modsrc"
 cp -r "$here/testmod" "$modsrc"
-if make -s -C "$obj" M="$modsrc" modules > "$out/testmod-$alloc.build.log" 2>&1 &&
+if make -s -C "$obj" M="$modsrc" modules > "$out/testmod-$variant.build.log" 2>&1 &&
 	[ -f "$modsrc/slabtest.ko" ]; then
 	record build 2 0
 else
-	cat "$out/testmod-$alloc.build.log"
+	cat "$out/testmod-$variant.build.log"
 	record build 1 1
 fi
 
@@ -100,12 +118,13 @@ for suite in "${suites[@]}"; do
 		# Twice: the test only makes sense with one of the two on.
 		pass=0 fail=0
 		for mode in init_on_alloc init_on_free; do
-			log=$out/meminit-$mode-$alloc.log
+			log=$out/meminit-$mode-$variant.log
 			boot "$log" --append "$mode=1" \
 				--extra "$obj/lib/test_meminit.ko:/root/test_meminit.ko" \
 				--cmd 'insmod /root/test_meminit.ko; rmmod test_meminit 2>/dev/null; true'
 			rc=$?
 			clean=$(tr -d '\r' < "$log")
+			grep -E 'mem auto-init:|test_meminit: (all|fail)' <<< "$clean" | sed 's/^/  /'
 			# The kernel must say the mode is really on.
 			want="heap alloc:off, heap free:on"
 			[ $mode = init_on_free ] || want="heap alloc:on, heap free:off"
@@ -115,8 +134,10 @@ for suite in "${suites[@]}"; do
 				say "meminit: the kernel did not report '$want'"
 				fail=$((fail + 1))
 			fi
-			n=$(sed -n 's/.*test_meminit: all \([0-9]*\) tests passed.*/\1/p' <<< "$clean")
-			line=$(sed -n 's/.*test_meminit: failures: \([0-9]* out of [0-9]*\).*/\1/p' <<< "$clean")
+			# The first result only: busybox insmod retries a module
+			# whose init failed, which runs the tests a second time.
+			n=$(sed -n 's/.*test_meminit: all \([0-9]*\) tests passed.*/\1/p' <<< "$clean" | head -n 1)
+			line=$(sed -n 's/.*test_meminit: failures: \([0-9]* out of [0-9]*\).*/\1/p' <<< "$clean" | head -n 1)
 			if [ -n "$n" ]; then
 				pass=$((pass + n))
 			elif [ -n "$line" ]; then
@@ -131,12 +152,13 @@ for suite in "${suites[@]}"; do
 		record meminit "$pass" "$fail"
 		;;
 	workload)
-		log=$out/workload-$alloc.log
+		log=$out/workload-$variant.log
 		slabinfo=yes
 		[ "$alloc" != slob ] || slabinfo=no
 		boot "$log" --extra "$repo/guest/workload.sh:/root/workload.sh" \
 			--cmd "sh /root/workload.sh -s $slabinfo"
 		rc=$?
+		tr -d '\r' < "$log" | grep -E '^workload: ' | sed 's/^/  /'
 		res=$(tr -d '\r' < "$log" | sed -n 's/^workload: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' | tail -n 1)
 		if [ -n "$res" ]; then
 			pass=${res% *} fail=${res#* }
@@ -150,7 +172,7 @@ for suite in "${suites[@]}"; do
 		record workload "$pass" "$fail"
 		;;
 	testmod)
-		log=$out/testmod-$alloc.log
+		log=$out/testmod-$variant.log
 		if [ ! -f "$modsrc/slabtest.ko" ]; then
 			record testmod 0 1
 			continue
@@ -176,10 +198,10 @@ for suite in "${suites[@]}"; do
 		record testmod "$pass" "$fail"
 		;;
 	gdb)
-		if "$here/gdb.sh" --alloc "$alloc" --batch > "$out/gdb-$alloc.log" 2>&1; then
+		if "$here/gdb.sh" --alloc "$alloc" "${configs[@]+"${configs[@]}"}" --batch > "$out/gdb-$variant.log" 2>&1; then
 			record gdb 1 0
 		else
-			cat "$out/gdb-$alloc.log"
+			cat "$out/gdb-$variant.log"
 			record gdb 0 1
 		fi
 		;;
