@@ -4,22 +4,24 @@
 # QEMU, debug it with gdb, and run the kernel test suites.  See
 # kernel/README.md.
 #
-#   make kernel [ALLOC=slub] [CONFIGS='debug.config ...']
-#   make run    [ALLOC=slub] [CONFIGS=...] [EXTRA=dir] [CMD='command']
-#   make gdb    [ALLOC=slub] [CONFIGS=...] [CMD='command']
-#   make test-kernel [TEST_KERNEL_ALLOCS='slub ...']
-#   make test-kernel-debug [ALLOC=slub]   (KASAN + lockdep; not in make test)
-#   make kunit  [KUNIT='list ...']
+#   make kernel [ALLOC=sloba] [CONFIGS='debug.config ...']
+#   make run    [ALLOC=sloba] [CONFIGS=...] [EXTRA=dir] [CMD='command']
+#   make gdb    [ALLOC=sloba] [CONFIGS=...] [CMD='command']
+#   make test-kernel [TEST_KERNEL_ALLOCS='sloba slub ...']
+#   make test-kernel-debug [DEBUG_ALLOC=slub]   (KASAN + lockdep; not in make test)
+#   make kunit  [KUNIT='sloba ...']
 #   make checkpatch
 
-ALLOC ?= slub
+ALLOC ?= sloba
 CONFIGS ?=
 EXTRA ?=
 CMD ?=
 KUNIT ?=
+# KASAN needs SLUB's or SLAB's hooks, so the debug kernel is not SLOBA.
+DEBUG_ALLOC ?= slub
 # The allocators `make test-kernel` (and so `make test`) runs the QEMU
 # suites on.  Each costs a clean kernel build (~5 min on 2 cores) in CI.
-TEST_KERNEL_ALLOCS ?= slub
+TEST_KERNEL_ALLOCS ?= sloba
 
 KERNEL_BUILD_ARGS = --alloc $(ALLOC) $(foreach c,$(CONFIGS),--config $(c))
 
@@ -65,7 +67,7 @@ test-kernel: deps
 # The QEMU suites on a debug.config kernel (KASAN, lockdep, list and
 # atomic-sleep debugging): slower to build, so not part of `make test`.
 test-kernel-debug: deps
-	@kernel/test-kernel.sh --alloc $(ALLOC) --config debug.config
+	@kernel/test-kernel.sh --alloc $(DEBUG_ALLOC) --config debug.config
 
 kunit: deps
 	@kernel/kunit.sh $(KUNIT)

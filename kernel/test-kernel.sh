@@ -12,6 +12,8 @@
 #   workload  guest/workload.sh (20,000 files on tmpfs, du, fork/exec,
 #             /proc/slabinfo, Slab in /proc/meminfo)
 #   testmod   kernel/testmod/slabtest.ko, a KUnit suite: load, check, unload
+#   kunit     (sloba) mm/sloba_kunit.c, built in, run at boot with
+#             kunit.enable=1 on the 2-CPU guest
 #   gdb       kernel/gdb.sh --batch: gdb stops the booting kernel in
 #             kmem_cache_init (make gdb works)
 #
@@ -33,7 +35,8 @@ usage: ${0##*/} [--alloc NAME] [--config FRAGMENT]... [--suite SUITE]... [--time
   --alloc NAME   allocator fragment kernel/configs/NAME.config (default slub)
   --config FILE  extra config fragment for kernel/build.sh (e.g. debug.config);
                  the suites are then recorded as ...-<alloc>+<fragment>
-  --suite SUITE  meminit, workload, testmod or gdb (default: all)
+  --suite SUITE  meminit, workload, testmod, kunit or gdb (default: all;
+                 kunit, the allocator's built-in KUnit suite, for sloba)
   --timeout SEC  per boot (default 300)
 EOF
 	exit 2
@@ -50,9 +53,13 @@ while [ $# -gt 0 ]; do
 	*) usage ;;
 	esac
 done
-[ ${#suites[@]} -gt 0 ] || suites=(meminit workload testmod gdb)
+if [ ${#suites[@]} -eq 0 ]; then
+	suites=(meminit workload testmod gdb)
+	# SLOBA has a KUnit suite of its own, built into its kernel.
+	[ "$alloc" != sloba ] || suites+=(kunit)
+fi
 for s in "${suites[@]}"; do
-	case $s in meminit | workload | testmod | gdb) ;; *) usage ;; esac
+	case $s in meminit | workload | testmod | kunit | gdb) ;; *) usage ;; esac
 done
 
 # The name suites are recorded under: the allocator plus any fragments.
@@ -88,6 +95,22 @@ boot() {
 		echo "---"
 	fi
 	return $rc
+}
+
+# ktap_counts WHAT SUITE LOG: sets pass and fail from the KTAP lines of one
+# KUnit suite in a console log ("ok N case" / "not ok N case" inside the
+# suite's "1..N" plan; a skipped case counts as failed, a missing one too).
+ktap_counts() {
+	local what=$1 name=$2 clean plan
+	clean=$(tr -d '\r' < "$3" | sed 's/^\[ *[0-9.]*\] //')
+	plan=$(awk -v s="$name" '$0 ~ "# Subtest: " s "$" { getline; if ($1 ~ /^1\.\./) print substr($1, 4) }' <<< "$clean" | tail -n 1)
+	pass=$(grep -c -E "^ +ok [0-9]+ (- )?${name}_[a-z_]+\$" <<< "$clean")
+	fail=$(grep -c -E "^ +not ok [0-9]+ (- )?${name}_|^ +ok [0-9]+ (- )?${name}_.*# SKIP" <<< "$clean")
+	grep -E "^ +(not )?ok [0-9]+ (- )?${name}_|# ${name}|# [a-z_]+: (EXPECTATION|ASSERTION) FAILED" <<< "$clean" | sed 's/^/  /'
+	if [ -z "$plan" ] || [ $((pass + fail)) -lt "$plan" ]; then
+		say "$what: suite $name did not report every case (plan ${plan:-none})"
+		fail=$((fail + 1))
+	fi
 }
 
 say "building the $variant kernel"
@@ -177,25 +200,32 @@ for suite in "${suites[@]}"; do
 			record testmod 0 1
 			continue
 		fi
-		boot "$log" --extra "$modsrc/slabtest.ko:/root/slabtest.ko" \
+		boot "$log" --append kunit.enable=1 \
+			--extra "$modsrc/slabtest.ko:/root/slabtest.ko" \
 			--cmd 'insmod /root/slabtest.ko || exit 10
 				lsmod | grep -q "^slabtest " || exit 11
 				rmmod slabtest || exit 12
 				! lsmod | grep -q "^slabtest " || exit 13'
 		rc=$?
-		clean=$(tr -d '\r' < "$log" | sed 's/^\[ *[0-9.]*\] //')
-		# KTAP from KUnit: one "ok N name" / "not ok N name" per
-		# case, inside the suite's "1..N" plan.
-		plan=$(awk '/# Subtest: slabtest$/ { getline; if ($1 ~ /^1\.\./) print substr($1, 4) }' <<< "$clean" | tail -n 1)
-		pass=$(grep -c -E '^ +ok [0-9]+ (- )?slabtest_[a-z_]+$' <<< "$clean")
-		fail=$(grep -c -E '^ +not ok [0-9]+ (- )?slabtest_|^ +ok [0-9]+ (- )?slabtest_.*# SKIP' <<< "$clean")
-		grep -E '^ +(not )?ok [0-9]+ (- )?slabtest_|# slabtest|# [a-z_]+: (EXPECTATION|ASSERTION) FAILED' <<< "$clean" | sed 's/^/  /'
-		if [ -z "$plan" ] || [ $((pass + fail)) -lt "$plan" ]; then
-			say "testmod: the suite did not report every case (plan ${plan:-none})"
-			fail=$((fail + 1))
-		fi
+		ktap_counts testmod slabtest "$log"
 		[ "$rc" = 0 ] || { say "testmod: boot.sh status $rc (10 insmod, 11 not listed, 12 rmmod, 13 still listed)"; fail=$((fail + 1)); }
 		record testmod "$pass" "$fail"
+		;;
+	kunit)
+		# The allocator's own KUnit suite, built in (sloba.config),
+		# run at boot on this x86_64 SMP guest.
+		log=$out/kunit-$variant.log
+		name=$(sed -n 's/^CONFIG_\([A-Z]*\)_KUNIT_TEST=y$/\1/p' "$obj/.config" | tr 'A-Z' 'a-z' | head -n 1)
+		if [ -z "$name" ]; then
+			say "kunit: the $variant kernel has no built-in allocator KUnit suite"
+			record kunit 0 1
+			continue
+		fi
+		boot "$log" --append kunit.enable=1 --cmd true
+		rc=$?
+		ktap_counts kunit "$name" "$log"
+		[ "$rc" = 0 ] || { say "kunit: boot.sh status $rc"; fail=$((fail + 1)); }
+		record kunit "$pass" "$fail"
 		;;
 	gdb)
 		if "$here/gdb.sh" --alloc "$alloc" "${configs[@]+"${configs[@]}"}" --batch > "$out/gdb-$variant.log" 2>&1; then
