@@ -669,8 +669,8 @@ int sloba_cache_setup(struct kmem_cache *s)
 		s->usable = s->offset;
 	} else {
 		s->offset = 0;
-		size = ALIGN(max(s->object_size, (unsigned int)sizeof(void *)),
-			     align);
+		size = ALIGN(max_t(unsigned int, s->object_size,
+				   sizeof(void *)), align);
 		s->usable = size;
 	}
 	s->size = size;
@@ -788,21 +788,13 @@ void sloba_cache_get_info(struct kmem_cache *s, struct sloba_cache_info *info)
  * kmalloc
  */
 
-#define KMALLOC_CLASSES(X)						\
-	X(8) X(16) X(24) X(32) X(40) X(48) X(56) X(64)			\
-	X(80) X(96) X(112) X(128) X(160) X(192) X(224) X(256)		\
-	X(320) X(384) X(448) X(512) X(584) X(680) X(816) X(1024)	\
-	X(1360) X(2048)
-
-#define CLASS_SIZE(n) n,
-#define CLASS_NAME(n) "kmalloc-" #n,
-
 const unsigned int sloba_kmalloc_sizes[SLOBA_NR_KMALLOC] = {
-	KMALLOC_CLASSES(CLASS_SIZE)
+	8, 16, 24, 32, 40, 48, 56, 64,
+	80, 96, 112, 128, 160, 192, 224, 256,
+	320, 384, 448, 512, 584, 680, 816, 1024,
+	1360, 2048
 };
-static const char *const kmalloc_names[SLOBA_NR_KMALLOC] = {
-	KMALLOC_CLASSES(CLASS_NAME)
-};
+static char kmalloc_names[SLOBA_NR_KMALLOC][16];
 
 struct kmem_cache sloba_kmalloc_caches[SLOBA_NR_KMALLOC];
 
@@ -822,10 +814,14 @@ void sloba_init(void)
 	for (i = 0; i < SLOBA_NR_KMALLOC; i++) {
 		struct kmem_cache *s = &sloba_kmalloc_caches[i];
 
+		snprintf(kmalloc_names[i], sizeof(kmalloc_names[i]),
+			 "kmalloc-%u", sloba_kmalloc_sizes[i]);
 		s->name = kmalloc_names[i];
 		s->object_size = sloba_kmalloc_sizes[i];
-		/* Keeps power-of-two classes naturally aligned even when
-		 * debugging makes the stride longer than the object. */
+		/*
+		 * Keeps power-of-two classes naturally aligned even when
+		 * debugging makes the stride longer than the object.
+		 */
 		s->align = s->object_size & (s->object_size - 1) ? 8 :
 			   s->object_size;
 		s->usersize = s->object_size;

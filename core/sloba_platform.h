@@ -12,11 +12,11 @@
  *   size_t, bool, NULL, gfp_t, slab_flags_t, struct list_head and the
  *   kernel's list_* helpers, struct rcu_head, call_rcu(), rcu_barrier(),
  *   likely(), unlikely(), __always_inline, noinline, ALIGN(), ARRAY_SIZE(),
- *   min(), max(), clamp(), container_of(), memset(), memcpy(), PAGE_SIZE,
- *   PAGE_SHIFT, ZERO_SIZE_PTR, ZERO_OR_NULL_PTR(), __GFP_ZERO,
- *   __GFP_NOWARN, the SLAB_* creation flags (HWCACHE_ALIGN,
- *   TYPESAFE_BY_RCU, POISON, RED_ZONE, STORE_USER, CONSISTENCY_CHECKS),
- *   EINVAL, ENOMEM, EBUSY, and
+ *   min(), max(), max_t(), clamp(), container_of(), memset(), memcpy(),
+ *   snprintf(), __printf(), PAGE_SIZE, PAGE_SHIFT, ZERO_SIZE_PTR,
+ *   ZERO_OR_NULL_PTR(), __GFP_ZERO, __GFP_NOWARN, the SLAB_* creation
+ *   flags (HWCACHE_ALIGN, TYPESAFE_BY_RCU, POISON, RED_ZONE, STORE_USER,
+ *   CONSISTENCY_CHECKS), EINVAL, ENOMEM, EBUSY, and
  *
  *   sloba_lock_t      a lock usable with interrupts off (kernel: spinlock)
  *   sloba_cpu_ref_t   what kmem_cache::cpu holds to find a CPU's state
@@ -94,9 +94,8 @@ void plat_drain_cpus(struct kmem_cache *s, bool all);
  * kernel WARNs.  plat_report_leak() lists what a dying cache still holds,
  * one line each: the kernel prints it (its caller WARNs once).
  */
-void plat_report(struct kmem_cache *s, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-void plat_report_leak(struct kmem_cache *s, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+__printf(2, 3) void plat_report(struct kmem_cache *s, const char *fmt, ...);
+__printf(2, 3) void plat_report_leak(struct kmem_cache *s, const char *fmt,
+				     ...);
 
 #endif /* SLOBA_PLATFORM_H */

@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # Runs the 6.1 tree's scripts/checkpatch.pl over the kernel patch series
-# (kernel/patches/*.patch, checked against the tree) and the test module's
-# sources (kernel/testmod/*.c, as files, --no-tree).  Warnings are shown;
+# (kernel/patches/*.patch, checked against the tree), the test module's
+# sources and every file kernel/overlay.list copies into the tree (the
+# allocator core and its kernel platform; as files, --no-tree).  Warnings are shown;
 # any error fails.  With --record SUITE the per-file outcome is recorded
 # with scripts/record-result.
 
@@ -45,7 +46,13 @@ check() {
 for p in "$here"/patches/*.patch; do
 	[ -e "$p" ] && check "$p"
 done
-for c in "$here"/testmod/*.c "$here"/testmod/*.h; do
+# The module, and every file the overlay copies into the kernel tree.
+files=("$here"/testmod/*.c "$here"/testmod/*.h)
+while read -r from _; do
+	case $from in '' | '#'*) continue ;; esac
+	files+=("$repo/$from")
+done < "$here/overlay.list"
+for c in "${files[@]}"; do
 	[ -e "$c" ] && check "$c" --no-tree --file
 done
 

@@ -314,7 +314,7 @@ static void sloba_test_irq_context(struct kunit *test)
 		usleep_range(50, 100);
 	}
 	while (hrtimer_active(&r->timer))
-		msleep(1);
+		usleep_range(1000, 2000);
 	KUNIT_EXPECT_EQ(test, r->rounds, 100);
 	KUNIT_EXPECT_EQ(test, r->failures, 0);
 	kmem_cache_destroy(r->s);

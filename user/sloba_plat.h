@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <urcu/urcu-memb.h>
 #include <urcu/list.h>
@@ -30,6 +31,8 @@
 #define min(a, b)	((a) < (b) ? (a) : (b))
 #define max(a, b)	((a) > (b) ? (a) : (b))
 #define clamp(v, lo, hi) min(max(v, lo), hi)
+#define max_t(type, a, b) max((type)(a), (type)(b))
+#define __printf(a, b)	__attribute__((format(printf, a, b)))
 #define container_of(p, type, member) caa_container_of(p, type, member)
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
