@@ -99,11 +99,14 @@ trap 'rm -rf "$work"' EXIT
 
 # The base image: given, or built once per version of the guest scripts.
 if [ -z "$initrd" ]; then
-	key=$(cat "$here/init" "$here/mkinitramfs.sh" "$here/common.sh" |
-		md5sum | cut -c1-12)
+	# procps's slabtop (with its libraries) beside busybox, which has none.
+	tools=()
+	[ ! -x /usr/bin/slabtop ] || tools+=(-a /usr/bin/slabtop:/usr/bin/slabtop)
+	key=$( (cat "$here/init" "$here/mkinitramfs.sh" "$here/common.sh"
+		echo "${tools[@]+"${tools[@]}"}") | md5sum | cut -c1-12)
 	initrd=$SLOBA_CACHE/guest/base-$key.cpio.gz
 	if [ ! -s "$initrd" ]; then
-		"$here/mkinitramfs.sh" -o "$initrd" > /dev/null ||
+		"$here/mkinitramfs.sh" -o "$initrd" "${tools[@]+"${tools[@]}"}" > /dev/null ||
 			die "could not build the base initramfs"
 	fi
 fi

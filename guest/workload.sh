@@ -116,6 +116,11 @@ if [ "$slabinfo" = yes ]; then
 	n=$(grep -c '^kmalloc-' /proc/slabinfo 2> /dev/null)
 	check "/proc/slabinfo lists kmalloc caches (${n:-0})" test "${n:-0}" -ge 5
 	head -n 12 /proc/slabinfo 2> /dev/null
+	# procps's slabtop reads it too, when the image has it.
+	if command -v slabtop > /dev/null; then
+		check "slabtop -o shows the caches" \
+			sh -c 'slabtop -o | grep -q "Active / Total Objects"'
+	fi
 else
 	check "/proc/slabinfo is absent as expected" test ! -e /proc/slabinfo
 fi

@@ -28,7 +28,7 @@ KERNEL_BUILD_ARGS = --alloc $(ALLOC) $(foreach c,$(CONFIGS),--config $(c))
 TEST_TARGETS += test-kernel
 APT_PACKAGES += build-essential flex bison bc libelf-dev libssl-dev dwarves \
 	cpio kmod perl python3 git xz-utils linux-source-6.1 \
-	busybox-static fakeroot qemu-system-x86 gdb util-linux coreutils
+	busybox-static fakeroot qemu-system-x86 gdb util-linux coreutils procps
 
 .PHONY: kernel run gdb test-kernel test-kernel-debug kunit checkpatch
 

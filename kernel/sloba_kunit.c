@@ -2,9 +2,10 @@
 /*
  * sloba_kunit.c - KUnit tests of SLOBA through the kernel's own slab API:
  * cache life cycle, every kmalloc size class, constructors, bulk calls,
- * SLAB_TYPESAFE_BY_RCU pages outliving a grace period, krealloc, objects
- * freed on another CPU or in interrupt context, and shrink giving pages
- * back.  Runs in UML (kernel/kunit.sh) and in the x86_64 guest.
+ * SLAB_TYPESAFE_BY_RCU pages outliving a grace period, kfree_rcu() of
+ * cache objects, krealloc, objects freed on another CPU or in interrupt
+ * context, and shrink giving pages back.  Runs in UML (kernel/kunit.sh)
+ * and in the x86_64 guest.
  */
 #include <kunit/test.h>
 #include <linux/delay.h>
@@ -197,6 +198,42 @@ static void sloba_test_typesafe_by_rcu(struct kunit *test)
 	kmem_cache_destroy(s);
 }
 
+/* kfree_rcu() ends in kfree(), which takes kmem_cache objects too. */
+struct rcu_obj {
+	struct rcu_head rcu;
+	char data[100];
+};
+
+static void sloba_test_kfree_rcu(struct kunit *test)
+{
+	struct kmem_cache *s;
+	struct rcu_obj *o[64];
+	unsigned long deadline;
+	int i;
+
+	s = kmem_cache_create("sloba-kunit-kfree-rcu", sizeof(struct rcu_obj),
+			      0, 0, NULL);
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	for (i = 0; i < ARRAY_SIZE(o); i++) {
+		o[i] = kmem_cache_alloc(s, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, o[i]);
+	}
+	for (i = 0; i < ARRAY_SIZE(o); i++)
+		kfree_rcu(o[i], rcu);
+	/* kfree_rcu() batches its frees: wait until they all came back. */
+	deadline = jiffies + 30 * HZ;
+	do {
+		rcu_barrier();
+		kmem_cache_shrink(s);
+		if (!info_of(s).active_objs)
+			break;
+		msleep(50);
+	} while (time_before(jiffies, deadline));
+	KUNIT_EXPECT_EQ(test, info_of(s).active_objs, 0);
+	KUNIT_EXPECT_EQ(test, info_of(s).num_slabs, 0);
+	kmem_cache_destroy(s);
+}
+
 static void sloba_test_krealloc(struct kunit *test)
 {
 	static const size_t steps[] = { 1, 8, 9, 100, 1000, 2048, 2049, 5000,
@@ -354,6 +391,7 @@ static struct kunit_case sloba_test_cases[] = {
 	KUNIT_CASE(sloba_test_ctor),
 	KUNIT_CASE(sloba_test_bulk),
 	KUNIT_CASE(sloba_test_typesafe_by_rcu),
+	KUNIT_CASE(sloba_test_kfree_rcu),
 	KUNIT_CASE(sloba_test_krealloc),
 	KUNIT_CASE(sloba_test_cross_cpu_free),
 	KUNIT_CASE(sloba_test_irq_context),
