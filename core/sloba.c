@@ -74,15 +74,15 @@ static inline void set_fp(const struct kmem_cache *s, void *obj, void *next)
 	*(void **)((char *)obj + s->offset) = next;
 }
 
-static inline size_t slab_bytes(const struct kmem_cache *s)
+static inline size_t slab_bytes(const struct slab *slab)
 {
-	return (size_t)PAGE_SIZE << s->order;
+	return (size_t)PAGE_SIZE << slab->order;
 }
 
 /* Objects are cut from the slab's end: object i ends where i - 1 starts. */
 static inline void *slab_carve(const struct kmem_cache *s, struct slab *slab)
 {
-	char *end = (char *)plat_slab_addr(slab) + slab_bytes(s);
+	char *end = (char *)plat_slab_addr(slab) + slab_bytes(slab);
 
 	return end - (size_t)(++slab->carved) * s->size;
 }
@@ -94,7 +94,7 @@ static inline void *slab_carve(const struct kmem_cache *s, struct slab *slab)
 static long obj_index(const struct kmem_cache *s, const struct slab *slab,
 		      const void *p)
 {
-	const char *end = (const char *)plat_slab_addr(slab) + slab_bytes(s);
+	const char *end = (const char *)plat_slab_addr(slab) + slab_bytes(slab);
 	size_t dist;
 
 	if ((const char *)p >= end)
@@ -119,6 +119,7 @@ static void slab_now_empty(struct kmem_cache *s, struct slab *slab,
 	} else {
 		list_move(&slab->slab_list, to_free);
 		s->nr_slabs--;
+		s->nr_objs -= slab->objects;
 	}
 }
 
@@ -128,7 +129,7 @@ static void slab_put_obj(struct kmem_cache *s, struct slab *slab, void *obj,
 {
 	set_fp(s, obj, slab->freelist);
 	slab->freelist = obj;
-	if (slab->inuse-- == s->objects)
+	if (slab->inuse-- == slab->objects)
 		list_move(&slab->slab_list, &s->partial);
 	if (!slab->inuse)
 		slab_now_empty(s, slab, to_free);
@@ -177,7 +178,7 @@ static void slab_take(struct kmem_cache *s, struct slab *slab,
 		have++;
 	}
 	slab->freelist = obj;
-	while (have < want && slab->carved < s->objects) {
+	while (have < want && slab->carved < slab->objects) {
 		chain_push(s, &f, slab_carve(s, slab));
 		have++;
 	}
@@ -185,7 +186,7 @@ static void slab_take(struct kmem_cache *s, struct slab *slab,
 	s->nr_inuse += have - used->n - fresh->n;
 	*used = u;
 	*fresh = f;
-	if (slab->inuse == s->objects)
+	if (slab->inuse == slab->objects)
 		list_move(&slab->slab_list, &s->full);
 	else
 		list_move(&slab->slab_list, &s->partial);
@@ -216,16 +217,29 @@ static void free_slabs(struct kmem_cache *s, struct list_head *to_free)
 	}
 }
 
+/*
+ * A slab of the cache's preferred order, or, when the page allocator cannot
+ * find that many contiguous pages, of the smallest order that holds one
+ * object: fragmented memory makes slabs less dense, not allocations fail.
+ */
 static struct slab *new_slab(struct kmem_cache *s, gfp_t gfp)
 {
-	struct slab *slab = plat_slab_alloc(s, gfp);
+	unsigned int order = s->order;
+	struct slab *slab;
 
+	slab = plat_slab_alloc(s, gfp, order, s->min_order < order);
+	if (!slab && s->min_order < order) {
+		order = s->min_order;
+		slab = plat_slab_alloc(s, gfp, order, false);
+	}
 	if (!slab)
 		return NULL;
 	slab->slab_cache = s;
 	slab->freelist = NULL;
 	slab->inuse = 0;
 	slab->carved = 0;
+	slab->order = order;
+	slab->objects = (unsigned int)(slab_bytes(slab) / s->size);
 	return slab;
 }
 
@@ -346,6 +360,7 @@ again:
 		plat_lock(&s->lock, &lflags);
 		list_add(&slab->slab_list, &s->partial);
 		s->nr_slabs++;
+		s->nr_objs += slab->objects;
 		plat_unlock(&s->lock, lflags);
 		goto again;
 	}
@@ -678,7 +693,9 @@ int sloba_cache_setup(struct kmem_cache *s)
 	s->order = calculate_order(size);
 	if (s->order > SLOBA_MAX_ORDER)
 		return -EINVAL;
-	s->objects = (unsigned int)(slab_bytes(s) / size);
+	for (s->min_order = 0; (PAGE_SIZE << s->min_order) < size; s->min_order++)
+		;
+	s->objects = (unsigned int)((PAGE_SIZE << s->order) / size);
 	s->cpu_limit = calculate_cpu_limit(size);
 	s->cpu_batch = (s->cpu_limit + 1) / 2;
 	/* Enough empty slabs to refill two CPUs' freelists, 2 to 8. */
@@ -688,7 +705,7 @@ int sloba_cache_setup(struct kmem_cache *s)
 	INIT_LIST_HEAD(&s->partial);
 	INIT_LIST_HEAD(&s->full);
 	INIT_LIST_HEAD(&s->empty);
-	s->nr_slabs = s->nr_empty = s->nr_inuse = 0;
+	s->nr_slabs = s->nr_empty = s->nr_inuse = s->nr_objs = 0;
 	return plat_cache_cpu_init(s);
 }
 
@@ -697,10 +714,13 @@ static unsigned long release_empty(struct kmem_cache *s, bool all)
 {
 	struct list_head to_free;
 	unsigned long lflags, left;
+	struct slab *slab;
 
 	plat_drain_cpus(s, all);
 	INIT_LIST_HEAD(&to_free);
 	plat_lock(&s->lock, &lflags);
+	list_for_each_entry(slab, &s->empty, slab_list)
+		s->nr_objs -= slab->objects;
 	list_splice_init(&s->empty, &to_free);
 	s->nr_slabs -= s->nr_empty;
 	s->nr_empty = 0;
@@ -720,7 +740,7 @@ int sloba_cache_shrink(struct kmem_cache *s)
 static unsigned int report_live(struct kmem_cache *s, struct slab *slab,
 				unsigned int budget)
 {
-	char *end = (char *)plat_slab_addr(slab) + slab_bytes(s);
+	char *end = (char *)plat_slab_addr(slab) + slab_bytes(slab);
 	unsigned int i, shown = 0;
 	void *p;
 
@@ -772,7 +792,7 @@ void sloba_cache_get_info(struct kmem_cache *s, struct sloba_cache_info *info)
 
 	plat_lock(&s->lock, &lflags);
 	info->active_objs = s->nr_inuse;
-	info->num_objs = s->nr_slabs * s->objects;
+	info->num_objs = s->nr_objs;
 	info->active_slabs = s->nr_slabs - s->nr_empty;
 	info->num_slabs = s->nr_slabs;
 	plat_unlock(&s->lock, lflags);
@@ -894,8 +914,8 @@ void *sloba_object_start(const void *p)
 	if (!slab)
 		return NULL;
 	s = slab->slab_cache;
-	end = (char *)plat_slab_addr(slab) + slab_bytes(s);
-	if ((char *)p < end - (size_t)s->objects * s->size)
+	end = (char *)plat_slab_addr(slab) + slab_bytes(slab);
+	if ((char *)p < end - (size_t)slab->objects * s->size)
 		return NULL;	/* in the slack before the first object */
 	return end - ((end - (char *)p - 1) / s->size + 1) * s->size;
 }

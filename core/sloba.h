@@ -52,8 +52,11 @@ struct kmem_cache {
 					 * object must survive being free (ctor,
 					 * TYPESAFE_BY_RCU, poisoning) */
 	unsigned int usable;		/* [const] what ksize() reports */
-	unsigned int objects;		/* [const] objects per slab */
-	unsigned int order;		/* [const] a slab is 2^order pages */
+	unsigned int objects;		/* [const] objects per slab of order */
+	unsigned int order;		/* [const] a slab is 2^order pages... */
+	unsigned int min_order;		/* [const] ...or 2^min_order, the least
+					 * that holds one object, when memory
+					 * is too fragmented for order */
 	unsigned int cpu_limit;		/* [const] sloba_cpu::limit when caching */
 	unsigned int cpu_batch;		/* [const] objects moved per refill/flush */
 	unsigned int max_empty;		/* [const] empty slabs kept for reuse */
@@ -65,6 +68,7 @@ struct kmem_cache {
 	struct list_head full;		/* [lock] inuse == objects */
 	struct list_head empty;		/* [lock] inuse == 0, kept for reuse */
 	unsigned long nr_slabs;		/* [lock] slabs on the three lists */
+	unsigned long nr_objs;		/* [lock] room in them, in objects */
 	unsigned long nr_empty;		/* [lock] slabs on the empty list */
 	unsigned long nr_inuse;		/* [lock] sum of slab::inuse: objects
 					 * handed out of slabs, including those

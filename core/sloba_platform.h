@@ -28,7 +28,8 @@
  *     struct rcu_head rcu_head;        may share memory with slab_list
  *     struct kmem_cache *slab_cache;
  *     void *freelist;                  LIFO of free objects
- *     unsigned int inuse, carved;      (bit-fields are fine: < 65536)
+ *     unsigned int inuse, carved, objects; (16 bits are enough)
+ *     unsigned int order;              the slab's pages: 2^order
  *
  * "sloba_plat_inline.h", included by the core after sloba.h, so its
  * helpers may use struct kmem_cache and must complete struct slab:
@@ -56,11 +57,14 @@ struct kmem_cache;
 struct sloba_cpu;
 
 /*
- * Pages.  plat_slab_alloc() returns the descriptor of 2^s->order fresh
- * pages that plat_virt_to_slab() maps to it, or NULL (without reporting:
- * the core decides).  The core initialises every other field.
+ * Pages.  plat_slab_alloc() returns the descriptor of 2^order fresh pages
+ * that plat_virt_to_slab() maps to it, or NULL (without reporting: the
+ * core decides); with may_fail, a smaller order will be tried next, so the
+ * page allocator need not try hard nor warn.  The core initialises every
+ * field of the descriptor it names above.
  */
-struct slab *plat_slab_alloc(struct kmem_cache *s, gfp_t gfp);
+struct slab *plat_slab_alloc(struct kmem_cache *s, gfp_t gfp,
+			     unsigned int order, bool may_fail);
 void plat_slab_free(struct kmem_cache *s, struct slab *slab);
 
 /* Allocations too big for a size class, straight from the pages. */

@@ -108,8 +108,10 @@ typedef void (*sloba_report_fn)(const char *cache, const char *message,
 void sloba_set_report_handler(sloba_report_fn fn, void *arg);
 unsigned long sloba_report_count(void);
 
-/* Testing aid: make every n-th page allocation fail (0: never). */
+/* Testing aids: make every n-th page allocation fail (0: never); make
+ * slabs of 2^order pages or more fail, as fragmented memory does (0: never). */
 void sloba_fail_page_alloc_every(unsigned long n);
+void sloba_fail_slab_order(unsigned int order);
 
 #ifdef __cplusplus
 }

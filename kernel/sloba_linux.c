@@ -39,32 +39,37 @@ __setup("sloba_debug", setup_sloba_debug);
  * The platform contract
  */
 
-static gfp_t slab_page_gfp(struct kmem_cache *s, gfp_t gfp)
+static gfp_t slab_page_gfp(struct kmem_cache *s, gfp_t gfp,
+			   unsigned int order, bool may_fail)
 {
 	gfp &= ~(__GFP_ZERO | __GFP_COMP);
+	if (may_fail)		/* a smaller order comes next */
+		gfp = (gfp | __GFP_NOWARN | __GFP_NORETRY) & ~__GFP_NOFAIL;
 	if (s->flags & SLAB_RECLAIM_ACCOUNT)
 		gfp |= __GFP_RECLAIMABLE;
 	if (s->flags & SLAB_CACHE_DMA)
 		gfp |= GFP_DMA;
 	if (s->flags & SLAB_CACHE_DMA32)
 		gfp |= GFP_DMA32;
-	if (s->order)
+	if (order)
 		gfp |= __GFP_COMP;
 	return gfp;
 }
 
-struct slab *plat_slab_alloc(struct kmem_cache *s, gfp_t gfp)
+struct slab *plat_slab_alloc(struct kmem_cache *s, gfp_t gfp,
+			     unsigned int order, bool may_fail)
 {
 	struct folio *folio;
 
-	folio = (struct folio *)alloc_pages(slab_page_gfp(s, gfp), s->order);
+	folio = (struct folio *)alloc_pages(slab_page_gfp(s, gfp, order,
+							  may_fail), order);
 	if (!folio)
 		return NULL;
 	__folio_set_slab(folio);
 	if (page_is_pfmemalloc(folio_page(folio, 0)))
 		slab_set_pfmemalloc(folio_slab(folio));
 	mod_node_page_state(folio_pgdat(folio), cache_vmstat_idx(s),
-			    PAGE_SIZE << s->order);
+			    PAGE_SIZE << order);
 	return folio_slab(folio);
 }
 

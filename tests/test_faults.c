@@ -2,7 +2,8 @@
 /*
  * test_faults.c - the page allocator fails every N-th call, for many N:
  * callers get NULL, the objects they did get are intact, and once
- * everything is freed every page is back.
+ * everything is freed every page is back.  And when multi-page slabs cannot
+ * be had, caches fall back to single pages.
  */
 #include <stdlib.h>
 #include "testutil.h"
@@ -125,11 +126,56 @@ static void test_all_fail(void **state)
 	assert_int_equal(sloba_cache_destroy(s), 0);
 }
 
+/*
+ * When memory is too fragmented for a multi-page slab, a cache falls back
+ * to slabs of the smallest order that holds an object, and keeps working.
+ */
+static void test_fragmented_fallback(void **state)
+{
+	enum { N = 200, SIZE = 3000 };	/* 5 per 4-page slab, 1 per page */
+	sloba_cache_t *s = sloba_cache_create("fragmented", SIZE, 0, 0, NULL);
+	struct sloba_cache_info info;
+	unsigned char *p[N];
+	int i, k;
+
+	(void)state;
+	assert_non_null(s);
+	assert_true(cache_info(s).pagesperslab > 1);
+	sloba_fail_slab_order(1);	/* no two contiguous pages for slabs */
+	for (i = 0; i < N; i++) {
+		p[i] = sloba_cache_alloc(s, 0);
+		assert_non_null(p[i]);
+		memset(p[i], i, SIZE);
+	}
+	sloba_fail_slab_order(0);
+	sloba_cache_shrink(s);
+	info = cache_info(s);
+	assert_int_equal(info.active_objs, N);
+	assert_int_equal(info.num_objs, N);	/* one object per 1-page slab */
+	assert_int_equal(info.num_slabs, N);
+	for (i = 0; i < N; i++) {
+		for (k = 0; k < SIZE; k += 500)
+			assert_int_equal(p[i][k], (unsigned char)i);
+		assert_true(sloba_ksize(p[i]) >= SIZE);
+	}
+	/* Mixed slab sizes from now on, and all of them go back. */
+	for (i = 0; i < N; i += 2)
+		sloba_cache_free(s, p[i]);
+	for (i = 0; i < N; i += 2)
+		p[i] = sloba_cache_alloc(s, 0);
+	for (i = 0; i < N; i++)
+		sloba_cache_free(s, p[i]);
+	assert_int_equal(sloba_cache_shrink(s), 0);
+	assert_int_equal(cache_info(s).num_objs, 0);
+	assert_int_equal(sloba_cache_destroy(s), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fail_every_n),
 		cmocka_unit_test(test_all_fail),
+		cmocka_unit_test(test_fragmented_fallback),
 	};
 
 	return cmocka_run_group_tests_name("faults", tests, NULL, NULL);

@@ -39,6 +39,7 @@ static struct {
 	unsigned long purges;
 	unsigned long fail_every;
 	unsigned long calls;
+	unsigned int fail_order;	/* slabs of this order and up fail */
 } buddy = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 #define BLOCK_PAGES(order)	((size_t)1 << (order))
@@ -227,12 +228,20 @@ static void block_free(struct slab *d)
 	pthread_mutex_unlock(&buddy.lock);
 }
 
-struct slab *plat_slab_alloc(struct kmem_cache *s, gfp_t gfp)
+struct slab *plat_slab_alloc(struct kmem_cache *s, gfp_t gfp,
+			     unsigned int order, bool may_fail)
 {
-	struct slab *d = block_alloc(s->order, PAGE_SLAB);
-	size_t i, n = BLOCK_PAGES(s->order);
+	size_t i, n = BLOCK_PAGES(order);
+	unsigned int fail;
+	struct slab *d;
 
+	(void)s;
 	(void)gfp;
+	(void)may_fail;
+	fail = __atomic_load_n(&buddy.fail_order, __ATOMIC_RELAXED);
+	if (fail && order >= fail)
+		return NULL;
+	d = block_alloc(order, PAGE_SLAB);
 	if (!d)
 		return NULL;
 	for (i = 0; i < n; i++)
@@ -243,8 +252,9 @@ struct slab *plat_slab_alloc(struct kmem_cache *s, gfp_t gfp)
 
 void plat_slab_free(struct kmem_cache *s, struct slab *slab)
 {
-	size_t i, n = BLOCK_PAGES(s->order);
+	size_t i, n = BLOCK_PAGES(slab->order);
 
+	(void)s;
 	for (i = 0; i < n; i++)
 		sloba_arena.slab_of[page_index(slab) + i] = NULL;
 	slab->slab_cache = NULL;
@@ -316,6 +326,11 @@ void sloba_trim(void)
 	pthread_mutex_lock(&buddy.lock);
 	purge_locked(0);
 	pthread_mutex_unlock(&buddy.lock);
+}
+
+void sloba_fail_slab_order(unsigned int order)
+{
+	__atomic_store_n(&buddy.fail_order, order, __ATOMIC_RELAXED);
 }
 
 void sloba_fail_page_alloc_every(unsigned long n)

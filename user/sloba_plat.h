@@ -142,6 +142,7 @@ struct slab {
 	void *freelist;
 	unsigned int inuse;
 	unsigned int carved;
+	unsigned int objects;
 	unsigned char kind;		/* enum sloba_page_kind */
 	unsigned char order;		/* block order, first page only */
 	unsigned char dirty;		/* free block may still be resident */
