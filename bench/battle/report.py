@@ -1,0 +1,189 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
+"""report.py BATTLE_JSON [--baseline ALLOC] [--allocs 'A B ...']
+
+The table of the allocator battle: for every phase (one measurement, all
+lower-is-better) the median over the boots of each allocator, its ratio to
+the baseline (SLUB), the best allocator and the challenger's (SLOBA's)
+ratio to the best, and the run-to-run spread; then per group the geometric
+mean of the ratios to the baseline, and the verdict line "SLOBA wins N of M
+phases".  battle.py calls render() at the end of a run; run this to print
+the table again from a saved battle.json.
+
+A win is the lowest median.  A clear win is one where the winner's worst
+boot beats every other allocator's best boot.  spread is the largest, over
+the allocators, of (max - min) / median across boots: ratios closer to 1
+than that are noise.
+"""
+import json
+import math
+import statistics
+import sys
+
+GROUPS = ("dentry", "fork", "pipe", "syscall", "boot", "mem")
+GROUP_TITLE = {
+    "dentry": "dentry battle (/sys,/proc walks after drop_caches; 20k files on tmpfs)",
+    "fork": "fork + execve + wait",
+    "pipe": "pipe messaging (hackbench -p)",
+    "syscall": "slab-heavy system calls",
+    "boot": "boot",
+    "mem": "memory (Slab: of /proc/meminfo; slabinfo pages)",
+}
+CHALLENGER = "sloba"
+
+
+def fmt(v):
+    if v is None:
+        return "-"
+    if abs(v) >= 1000:
+        return "%.0f" % v
+    if abs(v) >= 100:
+        return "%.1f" % v
+    return "%.2f" % v
+
+
+def geomean(xs):
+    xs = [x for x in xs if x and x > 0]
+    return math.exp(sum(map(math.log, xs)) / len(xs)) if xs else None
+
+
+def summarize(records, allocs):
+    """{phase: {"unit", "group", "runs": {alloc: [values]}, "med": {...}}}"""
+    phases = {}
+    for r in records:
+        p = phases.setdefault(r["phase"], {
+            "unit": r["unit"], "group": r.get("group", r["phase"].split(".")[0]),
+            "runs": {}})
+        p["runs"].setdefault(r["allocator"], []).append(r["value"])
+    for p in phases.values():
+        p["med"] = {a: statistics.median(v) for a, v in p["runs"].items()
+                    if a in allocs}
+    return phases
+
+
+def render(records, allocs, baseline="slub"):
+    allocs = [a for a in allocs if any(r["allocator"] == a for r in records)]
+    if baseline not in allocs:
+        baseline = allocs[0]
+    phases = summarize(records, allocs)
+    order = sorted(phases, key=lambda ph: (
+        GROUPS.index(phases[ph]["group"]) if phases[ph]["group"] in GROUPS
+        else len(GROUPS), list(phases).index(ph)))
+    runs = {a: len({r["run"] for r in records if r["allocator"] == a})
+            for a in allocs}
+    out = []
+    w = 17
+    out.append("allocator battle: median over boots (%s), ratio to %s in "
+               "brackets; lower is better everywhere"
+               % (", ".join("%s %d" % (a, runs[a]) for a in allocs),
+                  baseline.upper()))
+    head = "%-18s %-6s" % ("phase", "unit") + "".join(
+        "%*s" % (w, a) for a in allocs) + "  %-6s %10s %7s" % (
+        "best", CHALLENGER + "/best", "spread")
+    out.append(head)
+    out.append("-" * len(head))
+
+    wins = clear = total = vs_base = 0
+    group_ratios = {}
+    cur = None
+    for ph in order:
+        p = phases[ph]
+        med = p["med"]
+        if p["group"] != cur:
+            cur = p["group"]
+            out.append("  " + GROUP_TITLE.get(cur, cur))
+        base = med.get(baseline)
+        cells = []
+        for a in allocs:
+            v = med.get(a)
+            if v is None:
+                cells.append("%*s" % (w, "-"))
+                continue
+            ratio = " (%.2f)" % (v / base) if base else ""
+            cells.append("%*s" % (w, fmt(v) + ratio))
+            if base:
+                group_ratios.setdefault(cur, {}).setdefault(a, []).append(
+                    v / base)
+        best = min(med, key=med.get) if med else None
+        spread = max(((max(v) - min(v)) / statistics.median(v)
+                      if statistics.median(v) else 0)
+                     for a, v in p["runs"].items() if a in allocs)
+        chal = med.get(CHALLENGER)
+        mark = ""
+        if chal is not None and len(med) > 1:
+            total += 1
+            others = [a for a in med if a != CHALLENGER]
+            if best == CHALLENGER:
+                wins += 1
+                if max(p["runs"][CHALLENGER]) < min(
+                        min(p["runs"][a]) for a in others):
+                    clear += 1
+                    mark = " clear"
+            if base is not None and chal < base:
+                vs_base += 1
+        out.append("%-18s %-6s" % (ph, p["unit"]) + "".join(cells) +
+                   "  %-6s %10s %6.0f%%%s" % (
+                       best or "-",
+                       "%.2f" % (chal / med[best]) if chal and best else "-",
+                       100 * spread, mark))
+
+    out.append("")
+    out.append("geometric mean of the ratios to %s, per group:" % baseline.upper())
+    out.append("%-18s %-6s" % ("group", "") + "".join(
+        "%*s" % (w, a) for a in allocs))
+    overall = {}
+    for g in GROUPS:
+        if g not in group_ratios:
+            continue
+        row = []
+        for a in allocs:
+            gm = geomean(group_ratios[g].get(a, []))
+            row.append("%*s" % (w, "%.3f" % gm if gm else "-"))
+            kind = "memory" if g == "mem" else "time"
+            overall.setdefault(kind, {}).setdefault(a, []).extend(
+                group_ratios[g].get(a, []))
+        out.append("%-18s %-6s" % (g, "") + "".join(row))
+    for kind in ("time", "memory"):
+        if kind in overall:
+            out.append("%-18s %-6s" % ("all " + kind, "") + "".join(
+                "%*s" % (w, "%.3f" % geomean(overall[kind][a])
+                         if geomean(overall[kind].get(a, [])) else "-")
+                for a in allocs))
+    out.append("")
+    if CHALLENGER in allocs and total:
+        t = geomean(overall.get("time", {}).get(CHALLENGER, []))
+        m = geomean(overall.get("memory", {}).get(CHALLENGER, []))
+        out.append(
+            "verdict: SLOBA wins %d of %d phases (%d clear); against %s it is "
+            "better in %d of %d; time %s, memory %s of %s's (geometric means)"
+            % (wins, total, clear, baseline.upper(), vs_base, total,
+               "%.2fx" % t if t else "-", "%.2fx" % m if m else "-",
+               baseline.upper()))
+    return "\n".join(out) + "\n"
+
+
+def main(argv):
+    args = argv[1:]
+    baseline, allocs, path = "slub", None, None
+    while args:
+        a = args.pop(0)
+        if a == "--baseline" and args:
+            baseline = args.pop(0)
+        elif a == "--allocs" and args:
+            allocs = args.pop(0).replace(",", " ").split()
+        elif not a.startswith("-") and path is None:
+            path = a
+        else:
+            sys.exit(__doc__)
+    if path is None:
+        sys.exit(__doc__)
+    with open(path) as f:
+        records = json.load(f)
+    if allocs is None:
+        allocs = list(dict.fromkeys(r["allocator"] for r in records))
+        allocs.sort(key=lambda a: (a != CHALLENGER, a != baseline))
+    sys.stdout.write(render(records, allocs, baseline))
+
+
+if __name__ == "__main__":
+    main(sys.argv)
