@@ -14,8 +14,9 @@
  *             inode caches (drop_caches=2), stat every entry of /sys and
  *             /proc without leaving those file systems (so every lookup
  *             allocates a dentry and an inode, and the drop frees them);
- *             then create a tree of small files on tmpfs, du-walk it (stat
- *             every file) and delete it
+ *             then create a tree of empty files on tmpfs (a quarter of them
+ *             with names too long to be kept inside the dentry), du-walk it
+ *             (stat every file) and delete it
  *   fork      fork + execve of a tiny static program + wait
  *   pipe      hackbench over pipes: groups of sender and receiver
  *             processes exchanging small messages
@@ -67,6 +68,7 @@ static int loops = 50;			/* -l: messages per sender and receiver */
 static int calls = 4000;		/* -c: iterations of each syscall loop */
 static int walks = 3;			/* -w: drop + /sys,/proc walks a rep */
 static int dus = 3;			/* -u: du walks of the tmpfs tree a rep */
+static int dump_slabinfo;		/* -i: print /proc/slabinfo, untimed */
 static const char *exec_path = "/root/battle/battle-true";	/* -x */
 static const char *tree = "/tmp/battle-tree";			/* -t */
 
@@ -178,6 +180,25 @@ static void mem_sample(void)
 		slab_peak_kb = kb;
 	if (si > slabinfo_peak_kb)
 		slabinfo_peak_kb = si;
+}
+
+/* With -i: /proc/slabinfo between "@@SLABINFO <where>" and "@@SLABINFO-END". */
+static void slabinfo_dump(const char *where)
+{
+	char buf[4096];
+	size_t n;
+	FILE *f;
+
+	if (!dump_slabinfo)
+		return;
+	f = fopen("/proc/slabinfo", "r");
+	printf("@@SLABINFO %s\n", where);
+	while (f && (n = fread(buf, 1, sizeof(buf), f)) > 0)
+		fwrite(buf, 1, n, stdout);
+	printf("@@SLABINFO-END\n");
+	fflush(stdout);
+	if (f)
+		fclose(f);
 }
 
 static void drop_caches(const char *what)
@@ -427,6 +448,8 @@ static void phase_dentry(void)
 		make_tree(1);
 		create_v[r] = now_ms() - t;
 		mem_sample();
+		if (r == reps - 1)
+			slabinfo_dump("tree");
 		t = now_ms();
 		for (i = 0; i < dus; i++)
 			w = walk_tree(tree);
@@ -759,11 +782,13 @@ static void phase_mem(void)
 {
 	mem_sample();
 	emit1("mem.slab_end", "kB", meminfo_slab_kb(), "");
+	slabinfo_dump("end");
 	sync();
 	drop_caches("3");
 	/* Let RCU-deferred frees (files, inodes, dentries) land. */
 	usleep(200 * 1000);
 	emit1("mem.slab_dropped", "kB", meminfo_slab_kb(), "");
+	slabinfo_dump("dropped");
 	emit1("mem.slab_peak", "kB", slab_peak_kb, "");
 	if (slabinfo_peak_kb >= 0)
 		emit1("mem.slabinfo_peak", "kB", slabinfo_peak_kb, "");
@@ -791,7 +816,7 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: battle [-k REPS] [-n FILES] [-f FORKS] [-g GROUPS] [-d FDS]\n"
 		"              [-l LOOPS] [-c CALLS] [-w WALKS] [-u DUS] [-x EXEC]\n"
-		"              [-t DIR] [PHASE...]\n"
+		"              [-t DIR] [-i] [PHASE...]\n"
 		"  -k REPS    repetitions of every timing (1..%d, default %d)\n"
 		"  -n FILES   files in the tmpfs tree (default %d)\n"
 		"  -f FORKS   fork+exec per repetition (default %d)\n"
@@ -803,6 +828,8 @@ static void usage(void)
 		"  -u DUS     du walks of the tmpfs tree per repetition (default %d)\n"
 		"  -x EXEC    program the fork phase executes (default %s)\n"
 		"  -t DIR     the tmpfs tree to create and delete (default %s)\n"
+		"  -i         print /proc/slabinfo (untimed) with the tree built, after\n"
+		"             the workload and after the final drop_caches\n"
 		"PHASE: ", MAX_REPS, reps, nfiles, nforks, groups, fds, loops,
 		calls, walks, dus, exec_path, tree);
 	for (i = 0; i < NR_PHASES; i++)
@@ -827,9 +854,7 @@ int main(int argc, char **argv)
 {
 	int opt, i, j, run[NR_PHASES] = { 0 }, any = 0;
 
-	printf("@@BATTLE-START@@\n");
-	fflush(stdout);
-	while ((opt = getopt(argc, argv, "k:n:f:g:d:l:c:w:u:x:t:h")) != -1) {
+	while ((opt = getopt(argc, argv, "k:n:f:g:d:l:c:w:u:x:t:ih")) != -1) {
 		switch (opt) {
 		case 'k': reps = number(optarg, 1, MAX_REPS); break;
 		case 'n': nfiles = number(optarg, 1, 10000000); break;
@@ -842,6 +867,7 @@ int main(int argc, char **argv)
 		case 'u': dus = number(optarg, 1, 1000); break;
 		case 'x': exec_path = optarg; break;
 		case 't': tree = optarg; break;
+		case 'i': dump_slabinfo = 1; break;
 		default: usage();
 		}
 	}
@@ -853,6 +879,8 @@ int main(int argc, char **argv)
 			usage();
 		run[j] = any = 1;
 	}
+	printf("@@BATTLE-START@@\n");
+	fflush(stdout);
 	for (j = 0; j < NR_PHASES; j++)
 		if (run[j] || !any)
 			phases[j].fn();

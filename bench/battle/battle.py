@@ -134,7 +134,7 @@ def parse_args():
 
 
 def guest_command(a):
-    args = ["/root/battle/battle", "-k", str(a.reps)]
+    args = ["/root/battle/battle", "-i", "-k", str(a.reps)]
     for flag, n in GUEST_SIZES.items():
         if flag in ("-g", "-d", "-w", "-u"):
             v = n		# shapes, not amounts: not scaled

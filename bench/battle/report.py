@@ -22,7 +22,7 @@ import sys
 
 GROUPS = ("dentry", "fork", "pipe", "syscall", "boot", "mem")
 GROUP_TITLE = {
-    "dentry": "dentry battle (/sys,/proc walks after drop_caches; 20k files on tmpfs)",
+    "dentry": "dentry battle (/sys,/proc walks after drop_caches; a file tree on tmpfs)",
     "fork": "fork + execve + wait",
     "pipe": "pipe messaging (hackbench -p)",
     "syscall": "slab-heavy system calls",
@@ -105,6 +105,7 @@ def render(records, allocs, baseline="slub"):
                 group_ratios.setdefault(cur, {}).setdefault(a, []).append(
                     v / base)
         best = min(med, key=med.get) if med else None
+        several = all(len(v) > 1 for a, v in p["runs"].items() if a in allocs)
         spread = max(((max(v) - min(v)) / statistics.median(v)
                       if statistics.median(v) else 0)
                      for a, v in p["runs"].items() if a in allocs)
@@ -115,17 +116,17 @@ def render(records, allocs, baseline="slub"):
             others = [a for a in med if a != CHALLENGER]
             if best == CHALLENGER:
                 wins += 1
-                if max(p["runs"][CHALLENGER]) < min(
+                if several and max(p["runs"][CHALLENGER]) < min(
                         min(p["runs"][a]) for a in others):
                     clear += 1
                     mark = " clear"
             if base is not None and chal < base:
                 vs_base += 1
         out.append("%-18s %-6s" % (ph, p["unit"]) + "".join(cells) +
-                   "  %-6s %10s %6.0f%%%s" % (
+                   "  %-6s %10s %7s%s" % (
                        best or "-",
                        "%.2f" % (chal / med[best]) if chal and best else "-",
-                       100 * spread, mark))
+                       "%.0f%%" % (100 * spread) if several else "-", mark))
 
     out.append("")
     out.append("geometric mean of the ratios to %s, per group:" % baseline.upper())
