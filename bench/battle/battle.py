@@ -48,8 +48,9 @@ ALLOCATORS = ("sloba", "slub", "slab", "slob")
 # In-guest workload at --scale 1; see `battle -h` for what each flag does.
 GUEST_SIZES = {"-n": 20000, "-f": 300, "-g": 4, "-d": 10, "-l": 100,
                "-c": 10000, "-w": 3, "-u": 3}
-# Rough in-guest run time at --scale 1 and 5 reps, for the plan.
-GUEST_SECONDS = 45
+# Rough seconds per boot at --scale 1 and 5 reps (measured 22-55 s on a
+# loaded 2-core host, SLOB the slowest), for the plan.
+GUEST_SECONDS = 32
 
 
 def say(msg):
@@ -66,8 +67,8 @@ def parse_args():
         prog="battle.py",
         description="SLOBA against SLAB, SLUB and SLOB in QEMU; "
         "see the top of bench/battle/battle.py.")
-    p.add_argument("--rounds", default="3",
-                   help="boots per allocator, round-robin (default 3)")
+    p.add_argument("--rounds", default="5",
+                   help="boots per allocator, round-robin (default 5)")
     p.add_argument("--allocs", default=" ".join(ALLOCATORS),
                    help="allocators, space or comma separated (default: "
                    "%(default)s)")
