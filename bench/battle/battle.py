@@ -34,6 +34,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -185,12 +186,25 @@ def build_initrd(a):
     return out
 
 
+def cpu_busy():
+    """(busy seconds of every CPU of the host, CPU seconds of our reaped
+    children: boot.sh and the QEMU under it)."""
+    with open("/proc/stat") as f:
+        t = [int(x) for x in f.readline().split()[1:]]
+    hz = os.sysconf("SC_CLK_TCK")
+    busy = (sum(t[:8]) - t[3] - t[4]) / hz	# all but idle and iowait
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return busy, ru.ru_utime + ru.ru_stime
+
+
 MARK_START = "@@BATTLE-START@@"
 RECORD = re.compile(r"@@BATTLE (\{.*\})")
 
 
 def boot_once(a, alloc, kernel, initrd, cmd, log):
-    """Boot, run the battle; returns (status, records, host ms, wall s)."""
+    """Boot, run the battle; returns (status, records, wall s).  boot.host
+    also carries host_load: the share of the host's CPUs that other
+    processes kept busy meanwhile (the noise every timing here suffers)."""
     boot = [os.path.join(REPO, "guest", "boot.sh"), "--kernel", kernel,
             "--initrd", initrd, "--append", "quiet", "--smp", str(a.smp),
             "--mem", a.mem, "--timeout", str(a.timeout), "--log", log,
@@ -198,6 +212,7 @@ def boot_once(a, alloc, kernel, initrd, cmd, log):
     if os.path.exists(log):
         os.unlink(log)
     err_path = log + ".boot.sh"
+    busy0, ours0 = cpu_busy()
     with open(err_path, "w") as err:
         t0 = time.monotonic()
         proc = subprocess.Popen(boot, stdout=subprocess.DEVNULL, stderr=err)
@@ -212,6 +227,9 @@ def boot_once(a, alloc, kernel, initrd, cmd, log):
                     pass
             time.sleep(0.01)
         wall = time.monotonic() - t0
+    busy1, ours1 = cpu_busy()
+    load = max(0.0, (busy1 - busy0) - (ours1 - ours0)) / (
+        wall * (os.cpu_count() or 1))
     status = proc.returncode
     recs = []
     with open(log, "rb") as f:
@@ -225,7 +243,8 @@ def boot_once(a, alloc, kernel, initrd, cmd, log):
         host_ms = wall * 1e3		# too fast to see (should not happen)
     if host_ms is not None:
         recs.insert(0, {"phase": "boot.host", "unit": "ms",
-                        "value": round(host_ms, 1), "reps": [round(host_ms, 1)]})
+                        "value": round(host_ms, 1), "reps": [round(host_ms, 1)],
+                        "host_load": round(min(load, 1.0), 3)})
     return status, recs, wall
 
 
@@ -240,8 +259,9 @@ def main():
     nboots = a.rounds * len(order)
     cmd = guest_command(a)
     start = time.monotonic()
-    say("plan: %s, %d round%s, %d boots; guest: %s"
+    say("plan: %s, %d round%s, %d boot%s; guest: %s"
         % (" ".join(order), a.rounds, "s" * (a.rounds != 1), nboots,
+           "s" * (nboots != 1),
            cmd.split(";")[0]))
     say("plan: ~%d min of boots%s; records to %s"
         % (max(1, round(nboots * GUEST_SECONDS * a.scale ** 0.8 / 60)),
@@ -274,9 +294,10 @@ def main():
                          group=r["phase"].split(".")[0])
             records += recs
             v = {r["phase"]: r["value"] for r in recs}
-            say("[%2d/%d] round %d %-5s ok in %3.0f s: boot %s ms, walk %s ms,"
-                " fork %s us, Slab peak %s kB"
-                % (n, nboots, rnd, alloc, wall, v.get("boot.host", "?"),
+            say("[%2d/%d] round %d %-5s ok in %3.0f s (others' load %2.0f%%):"
+                " boot %s ms, walk %s ms, fork %s us, Slab peak %s kB"
+                % (n, nboots, rnd, alloc, wall, 100 * recs[0].get(
+                    "host_load", 0), v.get("boot.host", "?"),
                    v.get("dentry.walk", "?"), v.get("fork.exec", "?"),
                    v.get("mem.slab_peak", "?")))
             with open(a.out + ".tmp", "w") as f:

@@ -10,10 +10,13 @@ mean of the ratios to the baseline, and the verdict line "SLOBA wins N of M
 phases".  battle.py calls render() at the end of a run; run this to print
 the table again from a saved battle.json.
 
-A win is the lowest median.  A clear win is one where the winner's worst
-boot beats every other allocator's best boot.  spread is the largest, over
-the allocators, of (max - min) / median across boots: ratios closer to 1
-than that are noise.
+Ratios are paired: for each round (every allocator boots once per round,
+back to back) value / baseline's value, then the median over the rounds.
+On a host shared with other work the load drifts over minutes, and
+comparing boots a minute apart cancels most of it, which medians over the
+whole run cannot.  A win is the lowest paired ratio; a clear win, beating
+every other allocator in every round.  spread is the largest, over the
+allocators, of (max - min) / median across boots.
 """
 import json
 import math
@@ -48,17 +51,31 @@ def geomean(xs):
 
 
 def summarize(records, allocs):
-    """{phase: {"unit", "group", "runs": {alloc: [values]}, "med": {...}}}"""
+    """{phase: {"unit", "group", "runs": {alloc: {run: value}}, "med": {...}}}"""
     phases = {}
     for r in records:
         p = phases.setdefault(r["phase"], {
             "unit": r["unit"], "group": r.get("group", r["phase"].split(".")[0]),
             "runs": {}})
-        p["runs"].setdefault(r["allocator"], []).append(r["value"])
+        p["runs"].setdefault(r["allocator"], {})[r["run"]] = r["value"]
     for p in phases.values():
-        p["med"] = {a: statistics.median(v) for a, v in p["runs"].items()
-                    if a in allocs}
+        p["med"] = {a: statistics.median(v.values())
+                    for a, v in p["runs"].items() if a in allocs}
     return phases
+
+
+def paired(p, a, b):
+    """Median over the rounds holding both of value(a) / value(b), or None."""
+    ra, rb = p["runs"].get(a, {}), p["runs"].get(b, {})
+    q = [ra[k] / rb[k] for k in ra if k in rb and rb[k]]
+    return statistics.median(q) if q else None
+
+
+def always_better(p, a, b):
+    """a beat b in every round they shared (and they shared more than one)."""
+    ra, rb = p["runs"].get(a, {}), p["runs"].get(b, {})
+    common = [k for k in ra if k in rb]
+    return len(common) > 1 and all(ra[k] < rb[k] for k in common)
 
 
 def render(records, allocs, baseline="slub"):
@@ -73,10 +90,13 @@ def render(records, allocs, baseline="slub"):
             for a in allocs}
     out = []
     w = 17
-    out.append("allocator battle: median over boots (%s), ratio to %s in "
-               "brackets; lower is better everywhere"
+    out.append("allocator battle: median over boots (%s); in brackets the "
+               "ratio to %s, paired:"
                % (", ".join("%s %d" % (a, runs[a]) for a in allocs),
                   baseline.upper()))
+    out.append("the median over rounds of value / %s's value in the same "
+               "round, which cancels slow changes in host load; lower is "
+               "better everywhere" % baseline.upper())
     head = "%-18s %-6s" % ("phase", "unit") + "".join(
         "%*s" % (w, a) for a in allocs) + "  %-6s %10s %7s" % (
         "best", CHALLENGER + "/best", "spread")
@@ -92,44 +112,65 @@ def render(records, allocs, baseline="slub"):
         if p["group"] != cur:
             cur = p["group"]
             out.append("  " + GROUP_TITLE.get(cur, cur))
-        base = med.get(baseline)
+        ratio = {a: paired(p, a, baseline) for a in med}
         cells = []
         for a in allocs:
             v = med.get(a)
             if v is None:
                 cells.append("%*s" % (w, "-"))
                 continue
-            ratio = " (%.2f)" % (v / base) if base else ""
-            cells.append("%*s" % (w, fmt(v) + ratio))
-            if base:
-                group_ratios.setdefault(cur, {}).setdefault(a, []).append(
-                    v / base)
-        best = min(med, key=med.get) if med else None
+            r = ratio.get(a)
+            cells.append("%*s" % (w, fmt(v) + (" (%.2f)" % r if r else "")))
+            if r:
+                group_ratios.setdefault(cur, {}).setdefault(a, []).append(r)
+        # The best: lowest paired ratio (falling back to the median).
+        ranked = [a for a in med if ratio.get(a)]
+        best = (min(ranked, key=ratio.get) if ranked else
+                min(med, key=med.get) if med else None)
         several = all(len(v) > 1 for a, v in p["runs"].items() if a in allocs)
-        spread = max(((max(v) - min(v)) / statistics.median(v)
-                      if statistics.median(v) else 0)
+        spread = max(((max(v.values()) - min(v.values())) /
+                      statistics.median(v.values())
+                      if statistics.median(v.values()) else 0)
                      for a, v in p["runs"].items() if a in allocs)
         chal = med.get(CHALLENGER)
         mark = ""
+        vs_best = None
+        if chal is not None and best:
+            vs_best = paired(p, CHALLENGER, best)
         if chal is not None and len(med) > 1:
             total += 1
             others = [a for a in med if a != CHALLENGER]
             if best == CHALLENGER:
                 wins += 1
-                if several and max(p["runs"][CHALLENGER]) < min(
-                        min(p["runs"][a]) for a in others):
+                if all(always_better(p, CHALLENGER, a) for a in others):
                     clear += 1
                     mark = " clear"
-            if base is not None and chal < base:
+            elif best and always_better(p, best, CHALLENGER):
+                mark = " lost"
+            r = ratio.get(CHALLENGER)
+            if r is not None and r < 1:
                 vs_base += 1
         out.append("%-18s %-6s" % (ph, p["unit"]) + "".join(cells) +
                    "  %-6s %10s %7s%s" % (
                        best or "-",
-                       "%.2f" % (chal / med[best]) if chal and best else "-",
+                       "%.2f" % vs_best if vs_best else "-",
                        "%.0f%%" % (100 * spread) if several else "-", mark))
+    out.append("(best: lowest paired ratio; spread: largest (max - min) / "
+               "median over one allocator's boots;")
+    out.append(" clear: SLOBA better than every other allocator in every "
+               "round; lost: the best beat SLOBA in every round)")
+
+    loads = [r["host_load"] for r in records
+             if r.get("phase") == "boot.host" and "host_load" in r]
+    if loads:
+        out.append("host: other processes kept %.0f%% of the host's CPUs "
+                   "busy during a boot (median; from %.0f%% to %.0f%%)"
+                   % (100 * statistics.median(loads), 100 * min(loads),
+                      100 * max(loads)))
 
     out.append("")
-    out.append("geometric mean of the ratios to %s, per group:" % baseline.upper())
+    out.append("geometric mean of the paired ratios to %s, per group:"
+               % baseline.upper())
     out.append("%-18s %-6s" % ("group", "") + "".join(
         "%*s" % (w, a) for a in allocs))
     overall = {}
@@ -137,10 +178,10 @@ def render(records, allocs, baseline="slub"):
         if g not in group_ratios:
             continue
         row = []
+        kind = "memory" if g == "mem" else "time"
         for a in allocs:
             gm = geomean(group_ratios[g].get(a, []))
             row.append("%*s" % (w, "%.3f" % gm if gm else "-"))
-            kind = "memory" if g == "mem" else "time"
             overall.setdefault(kind, {}).setdefault(a, []).extend(
                 group_ratios[g].get(a, []))
         out.append("%-18s %-6s" % (g, "") + "".join(row))
