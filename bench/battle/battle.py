@@ -17,11 +17,20 @@ and SLOB, each booted in QEMU on the same workload, in one run.
 
 Each record: phase, group, allocator, run (the round, from 1), boot (its
 place in the whole run, from 1), value, unit, reps (the in-guest
-repetitions whose median is value), and what the guest added (entries
-walked, message counts...).  Besides the guest's own measurements, the host
+repetitions; value is the best of them, median their median), and what the
+guest added (entries walked, message counts...).  Besides the guest's own measurements, the host
 adds boot.host: wall time from starting boot.sh to the guest's first output
 line "@@BATTLE-START@@" (QEMU start, firmware, kernel decompression and
 boot, /init) -- the log file is polled every 10 ms.
+
+The guest has one CPU by default (--smp 1).  On this 2-core host, shared
+with other builds, a 2-CPU guest's two vCPU threads are descheduled at
+random, and whatever waits for the other CPU (TLB-shootdown IPIs in fork,
+exec and munmap, wakeups across CPUs, a spinlock holder) then waits for the
+host's scheduler: measured at the same load, fork+exec spread 50-250%
+between boots with 2 CPUs and 5-30% with one.  Use --smp 2 (BATTLE_ARGS)
+to take SMP effects (per-CPU caches on two CPUs, frees on another CPU) into
+the battle on a quiet host.
 
 The guest kernel is booted with "quiet" (the console gets only errors while
 we measure, so serial output does not blur the timings); the guest prints
@@ -85,7 +94,8 @@ def parse_args():
     p.add_argument("--bin", default=None,
                    help="folder holding battle and battle-true (default "
                    "$BUILD/bench/battle/bin)")
-    p.add_argument("--smp", default="2", help="guest CPUs (default 2)")
+    p.add_argument("--smp", default="1",
+                   help="guest CPUs (default 1: see the top of this file)")
     p.add_argument("--mem", default="512M",
                    help="guest memory (default 512M)")
     p.add_argument("--timeout", default="600",

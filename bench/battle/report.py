@@ -3,7 +3,8 @@
 """report.py BATTLE_JSON [--baseline ALLOC] [--allocs 'A B ...']
 
 The table of the allocator battle: for every phase (one measurement, all
-lower-is-better) the median over the boots of each allocator, its ratio to
+lower-is-better) the median over the boots of each allocator (of each
+boot's value: the best of its in-guest repetitions), its ratio to
 the baseline (SLUB), the best allocator and the challenger's (SLOBA's)
 ratio to the best, and the run-to-run spread; then per group the geometric
 mean of the ratios to the baseline, and the verdict line "SLOBA wins N of M
@@ -90,8 +91,8 @@ def render(records, allocs, baseline="slub"):
             for a in allocs}
     out = []
     w = 17
-    out.append("allocator battle: median over boots (%s); in brackets the "
-               "ratio to %s, paired:"
+    out.append("allocator battle: median over boots (%s) of each boot's "
+               "best repetition; in brackets the ratio to %s, paired:"
                % (", ".join("%s %d" % (a, runs[a]) for a in allocs),
                   baseline.upper()))
     out.append("the median over rounds of value / %s's value in the same "
