@@ -58,9 +58,9 @@ ALLOCATORS = ("sloba", "slub", "slab", "slob")
 # In-guest workload at --scale 1; see `battle -h` for what each flag does.
 GUEST_SIZES = {"-n": 20000, "-f": 300, "-g": 4, "-d": 10, "-l": 100,
                "-c": 10000, "-w": 3, "-u": 3}
-# Rough seconds per boot at --scale 1 and 5 reps (measured 22-55 s on a
-# loaded 2-core host, SLOB the slowest), for the plan.
-GUEST_SECONDS = 32
+# Rough seconds per boot at --scale 1, 5 reps, one CPU (measured 14-40 s
+# on a 2-core host half busy with other builds; SLOB the slowest).
+GUEST_SECONDS = 20
 
 
 def say(msg):
