@@ -22,7 +22,8 @@
  *             processes exchanging small messages
  *   syscalls  loops of system calls whose kernel side is mostly slab
  *             work: open/close, pipe2, eventfd, timerfd, epoll, SysV
- *             message queues (kmalloc of every size), mmap/mprotect/munmap
+ *             message queues (kmalloc of every size), reading a /proc
+ *             file, mmap/mprotect/munmap
  *   mem       the Slab: line after the workload, after dropping caches,
  *             and its peak over the samples taken between steps; with
  *             /proc/slabinfo (not SLOB), the pages its slabs hold
@@ -729,6 +730,21 @@ static void sc_msgq(int i)
 		die("msgrcv");
 }
 
+/*
+ * A /proc file read: seq_file's one-page buffer is a kmalloc(4096) (that
+ * is, a kmalloc larger than half a page), plus the file and its proc inode.
+ */
+static void sc_procread(int i)
+{
+	char buf[512];
+	int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+
+	(void)i;
+	if (fd < 0 || read(fd, buf, sizeof(buf)) <= 0)
+		die("read /proc/self/stat");
+	close(fd);
+}
+
 /* Three VMAs from one by mprotect(), and maple tree nodes for each. */
 static void sc_mmap(int i)
 {
@@ -752,6 +768,7 @@ static const struct syscall_loop {
 	{ "syscall.timerfd", sc_timerfd },
 	{ "syscall.epoll", sc_epoll },
 	{ "syscall.msgq", sc_msgq },
+	{ "syscall.procread", sc_procread },
 	{ "syscall.mmap", sc_mmap },
 };
 
