@@ -7,15 +7,16 @@
 #
 #   make battle [BATTLE_ROUNDS=5] [BATTLE_ALLOCS='sloba slub slab slob']
 #               [BATTLE_REPS=5] [BATTLE_SCALE=1] [BATTLE_ARGS='--smp 2 ...']
-#   make battle BATTLE_ROUNDS=1          a quick run (~2-3 min with kernels cached)
+#   make battle BATTLE_ROUNDS=1          a quick run (~1.5 min with kernels cached)
 #   make battle-report                   the table again, from the last run
 #
 # Output: $(BUILD)/bench/battle.json (one record per measurement and boot),
 # the table on stdout and in $(BUILD)/bench/battle.txt, console logs in
-# $(BUILD)/bench/battle/logs/.  A full run (20 boots) is ~10-12 min with
-# the four kernels cached, plus 4-9 min per kernel that is not (~40 min from
-# a clean cache): more than the 25 minutes `make bench` allows, so battle is
-# not in BENCH_TARGETS (nor in TEST_TARGETS: it measures, it does not test).
+# $(BUILD)/bench/battle/logs/.  A full run (20 boots) takes 5-6 min with
+# the four kernels cached on a quiet host (~10 min while other builds share
+# it), plus 4-9 min per kernel that is not cached (~35-45 min from a clean
+# cache): more than the 25 minutes `make bench` allows, so battle is not in
+# BENCH_TARGETS (nor in TEST_TARGETS: it measures, it does not test).
 
 BATTLE_ROUNDS ?= 5
 BATTLE_ALLOCS ?= sloba slub slab slob
