@@ -1,0 +1,345 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
+"""battle.py - the allocator battle (`make battle`): SLOBA against SLAB, SLUB
+and SLOB, each booted in QEMU on the same workload, in one run.
+
+  1. builds (or finds in the cache) one test kernel per allocator with
+     kernel/build.sh and copies each bzImage aside, so a helper evicting
+     the shared cache mid-run cannot change what is measured;
+  2. packs the guest programs (bench/battle/battle and battle-true, built by
+     bench/battle.mk) into a base initramfs with guest/mkinitramfs.sh;
+  3. boots every allocator once per round with guest/boot.sh, round-robin,
+     starting each round one allocator later (so none is always first
+     after another's boot), and runs `battle` as the guest's command;
+  4. collects one record per measurement and boot into OUT (a JSON list;
+     rewritten after every boot, so an interrupted run keeps what it has)
+     and prints the table of bench/battle/report.py.
+
+Each record: phase, group, allocator, run (the round, from 1), boot (its
+place in the whole run, from 1), value, unit, reps (the in-guest
+repetitions; value is the best of them, median their median), and what the
+guest added (entries walked, message counts...).  Besides the guest's own measurements, the host
+adds boot.host: wall time from starting boot.sh to the guest's first output
+line "@@BATTLE-START@@" (QEMU start, firmware, kernel decompression and
+boot, /init) -- the log file is polled every 10 ms.
+
+The guest has one CPU by default (--smp 1).  On this 2-core host, shared
+with other builds, a 2-CPU guest's two vCPU threads are descheduled at
+random, and whatever waits for the other CPU (TLB-shootdown IPIs in fork,
+exec and munmap, wakeups across CPUs, a spinlock holder) then waits for the
+host's scheduler: measured at the same load, fork+exec spread 50-250%
+between boots with 2 CPUs and 5-30% with one.  Use --smp 2 (BATTLE_ARGS)
+to take SMP effects (per-CPU caches on two CPUs, frees on another CPU) into
+the battle on a quiet host.
+
+KASLR is off (nokaslr; --kaslr keeps it): a kernel placed at a random
+address each boot runs its hot paths with different cache and TLB
+aliasing, in QEMU's software TLB too, and that alone moved the dentry and
+mmap timings of one kernel by 10-16% between boots, against 2-4% with a
+fixed layout.  The price: each kernel keeps one layout, lucky or not, for
+the whole run.
+
+The guest kernel is booted with "quiet" (the console gets only errors while
+we measure, so serial output does not blur the timings); the guest prints
+the whole kernel log after the battle, so guest/check-log.sh still sees
+every WARN, BUG and leak report, and boot.sh fails a boot that has any.  A
+failed boot is reported and its measurements are left out; the run goes on
+and exits 1 at the end.
+"""
+import argparse
+import json
+import os
+import re
+import resource
+import shutil
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, HERE)
+import report  # noqa: E402
+
+ALLOCATORS = ("sloba", "slub", "slab", "slob")
+# In-guest workload at --scale 1; see `battle -h` for what each flag does.
+GUEST_SIZES = {"-n": 20000, "-f": 300, "-g": 4, "-d": 10, "-l": 100,
+               "-c": 10000, "-w": 3, "-u": 3}
+# Rough seconds per boot at --scale 1, 5 reps, one CPU (measured 14-40 s
+# on a 2-core host half busy with other builds; SLOB the slowest).
+GUEST_SECONDS = 20
+
+
+def say(msg):
+    print("battle: " + msg, flush=True)
+
+
+def fail(msg):
+    print("battle: error: " + msg, file=sys.stderr, flush=True)
+    sys.exit(1)
+
+
+def parse_args():
+    p = argparse.ArgumentParser(
+        prog="battle.py",
+        description="SLOBA against SLAB, SLUB and SLOB in QEMU; "
+        "see the top of bench/battle/battle.py.")
+    p.add_argument("--rounds", default="5",
+                   help="boots per allocator, round-robin (default 5)")
+    p.add_argument("--allocs", default=" ".join(ALLOCATORS),
+                   help="allocators, space or comma separated (default: "
+                   "%(default)s)")
+    p.add_argument("--reps", default="5",
+                   help="in-guest repetitions of each timing, 1..32 "
+                   "(default 5)")
+    p.add_argument("--scale", default="1",
+                   help="workload size factor, 0.05..20 (default 1)")
+    p.add_argument("--baseline", default="slub",
+                   help="ratios are to this allocator (default slub)")
+    p.add_argument("--out", default=None,
+                   help="records (default $BUILD/bench/battle.json)")
+    p.add_argument("--bin", default=None,
+                   help="folder holding battle and battle-true (default "
+                   "$BUILD/bench/battle/bin)")
+    p.add_argument("--smp", default="1",
+                   help="guest CPUs (default 1: see the top of this file)")
+    p.add_argument("--mem", default="512M",
+                   help="guest memory (default 512M)")
+    p.add_argument("--kaslr", action="store_true",
+                   help="leave KASLR on (default: boot with nokaslr)")
+    p.add_argument("--timeout", default="600",
+                   help="seconds per boot before it counts as hung "
+                   "(default 600)")
+    p.add_argument("--jobs", default=None,
+                   help="make jobs for kernel builds (default: CPUs)")
+    a = p.parse_args()
+
+    def num(name, val, conv, lo, hi):
+        try:
+            v = conv(val)
+        except ValueError:
+            v = None
+        if v is None or not lo <= v <= hi:
+            p.print_usage(sys.stderr)
+            print("battle.py: %s must be a number from %s to %s, not '%s'"
+                  % (name, lo, hi, val), file=sys.stderr)
+            sys.exit(2)
+        return v
+
+    a.rounds = num("--rounds", a.rounds, int, 1, 100)
+    a.reps = num("--reps", a.reps, int, 1, 32)
+    a.scale = num("--scale", a.scale, float, 0.05, 20)
+    a.smp = num("--smp", a.smp, int, 1, 8)
+    a.timeout = num("--timeout", a.timeout, int, 30, 7200)
+    if a.jobs is not None:
+        a.jobs = num("--jobs", a.jobs, int, 1, 256)
+    allocs = [x for x in re.split(r"[\s,]+", a.allocs) if x]
+    bad = [x for x in allocs if x not in ALLOCATORS]
+    if not allocs or bad or len(set(allocs)) != len(allocs):
+        p.print_usage(sys.stderr)
+        print("battle.py: --allocs wants distinct names from: %s (got '%s')"
+              % (" ".join(ALLOCATORS), a.allocs), file=sys.stderr)
+        sys.exit(2)
+    a.allocs = allocs
+    a.append = "quiet" if a.kaslr else "quiet nokaslr"
+    if a.baseline not in allocs:
+        a.baseline = allocs[0] if "slub" not in allocs else "slub"
+    if not re.fullmatch(r"[0-9]+[KMG]?", a.mem):
+        p.print_usage(sys.stderr)
+        print("battle.py: --mem wants a size like 512M", file=sys.stderr)
+        sys.exit(2)
+    build = os.environ.get("BUILD", os.path.join(REPO, "build"))
+    a.work = os.path.join(build, "bench", "battle")
+    a.out = a.out or os.path.join(build, "bench", "battle.json")
+    a.bin = a.bin or os.path.join(a.work, "bin")
+    return a
+
+
+def guest_command(a):
+    args = ["/root/battle/battle", "-i", "-k", str(a.reps)]
+    for flag, n in GUEST_SIZES.items():
+        if flag in ("-g", "-d", "-w", "-u"):
+            v = n		# shapes, not amounts: not scaled
+        else:
+            v = max(1, int(round(n * a.scale)))
+        args += [flag, str(v)]
+    # The whole kernel log goes to the console afterwards, for check-log.
+    return " ".join(args) + "; st=$?; dmesg; exit $st"
+
+
+def build_kernels(a):
+    """kernel/build.sh per allocator; returns {alloc: private bzImage copy}."""
+    kdir = os.path.join(a.work, "kernels")
+    os.makedirs(kdir, exist_ok=True)
+    images = {}
+    for alloc in a.allocs:
+        t0 = time.monotonic()
+        say("kernel %s: kernel/build.sh --alloc %s (a clean build takes "
+            "4-9 min)" % (alloc, alloc))
+        cmd = [os.path.join(REPO, "kernel", "build.sh"), "--alloc", alloc,
+               "--quiet"]
+        if a.jobs:
+            cmd += ["--jobs", str(a.jobs)]
+        r = subprocess.run(cmd, stdout=subprocess.PIPE, text=True)
+        bz = r.stdout.strip().splitlines()[-1] if r.stdout.strip() else ""
+        if r.returncode or not os.path.isfile(bz):
+            fail("could not build the %s kernel (kernel/build.sh status %d)"
+                 % (alloc, r.returncode))
+        images[alloc] = os.path.join(kdir, alloc + ".bzImage")
+        shutil.copyfile(bz, images[alloc])
+        say("kernel %s: ready in %.0f s (%s)"
+            % (alloc, time.monotonic() - t0, bz))
+    return images
+
+
+def build_initrd(a):
+    for prog in ("battle", "battle-true"):
+        if not os.access(os.path.join(a.bin, prog), os.X_OK):
+            fail("%s/%s missing: run `make battle`, which builds it"
+                 % (a.bin, prog))
+    out = os.path.join(a.work, "initrd.cpio.gz")
+    r = subprocess.run([os.path.join(REPO, "guest", "mkinitramfs.sh"),
+                        "-o", out, "-a", a.bin + ":/root/battle"],
+                       stdout=subprocess.DEVNULL)
+    if r.returncode:
+        fail("guest/mkinitramfs.sh failed")
+    return out
+
+
+def cpu_busy():
+    """(busy seconds of every CPU of the host, CPU seconds of our reaped
+    children: boot.sh and the QEMU under it)."""
+    with open("/proc/stat") as f:
+        t = [int(x) for x in f.readline().split()[1:]]
+    hz = os.sysconf("SC_CLK_TCK")
+    busy = (sum(t[:8]) - t[3] - t[4]) / hz	# all but idle and iowait
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return busy, ru.ru_utime + ru.ru_stime
+
+
+MARK_START = "@@BATTLE-START@@"
+RECORD = re.compile(r"@@BATTLE (\{.*\})")
+
+
+def boot_once(a, alloc, kernel, initrd, cmd, log):
+    """Boot, run the battle; returns (status, records, wall s).  boot.host
+    also carries host_load: the share of the host's CPUs that other
+    processes kept busy meanwhile (the noise every timing here suffers)."""
+    boot = [os.path.join(REPO, "guest", "boot.sh"), "--kernel", kernel,
+            "--initrd", initrd, "--append", a.append, "--smp", str(a.smp),
+            "--mem", a.mem, "--timeout", str(a.timeout), "--log", log,
+            "--cmd", cmd]
+    if os.path.exists(log):
+        os.unlink(log)
+    err_path = log + ".boot.sh"
+    busy0, ours0 = cpu_busy()
+    with open(err_path, "w") as err:
+        t0 = time.monotonic()
+        proc = subprocess.Popen(boot, stdout=subprocess.DEVNULL, stderr=err)
+        host_ms = None
+        while proc.poll() is None:
+            if host_ms is None:
+                try:
+                    with open(log, "rb") as f:
+                        if MARK_START.encode() in f.read():
+                            host_ms = (time.monotonic() - t0) * 1e3
+                except FileNotFoundError:
+                    pass
+            time.sleep(0.01)
+        wall = time.monotonic() - t0
+    busy1, ours1 = cpu_busy()
+    load = max(0.0, (busy1 - busy0) - (ours1 - ours0)) / (
+        wall * (os.cpu_count() or 1))
+    status = proc.returncode
+    recs = []
+    with open(log, "rb") as f:
+        text = f.read().decode("utf-8", "replace").replace("\r", "")
+    for m in RECORD.finditer(text):
+        try:
+            recs.append(json.loads(m.group(1)))
+        except ValueError:
+            status = status or 3	# a mangled line: do not trust the boot
+    if host_ms is None and MARK_START in text:
+        host_ms = wall * 1e3		# too fast to see (should not happen)
+    if host_ms is not None:
+        recs.insert(0, {"phase": "boot.host", "unit": "ms",
+                        "value": round(host_ms, 1), "reps": [round(host_ms, 1)],
+                        "host_load": round(min(load, 1.0), 3)})
+    return status, recs, wall
+
+
+STATUS = {120: "kernel log shows problems (WARN/BUG/oops/leak)",
+          124: "timed out", 125: "no status (crash)",
+          1: "a guest system call failed", 3: "mangled output"}
+
+
+def main():
+    a = parse_args()
+    order = a.allocs
+    nboots = a.rounds * len(order)
+    cmd = guest_command(a)
+    start = time.monotonic()
+    say("plan: %s, %d round%s, %d boot%s; guest: %s"
+        % (" ".join(order), a.rounds, "s" * (a.rounds != 1), nboots,
+           "s" * (nboots != 1),
+           cmd.split(";")[0]))
+    say("plan: ~%d min of boots%s; records to %s"
+        % (max(1, round(nboots * GUEST_SECONDS * a.scale ** 0.8 / 60)),
+           " after the kernels are ready (each kernel not cached: 4-9 min)",
+           a.out))
+    images = build_kernels(a)
+    initrd = build_initrd(a)
+    logs = os.path.join(a.work, "logs")
+    os.makedirs(logs, exist_ok=True)
+    os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
+
+    records, failures, n = [], [], 0
+    for rnd in range(1, a.rounds + 1):
+        k = (rnd - 1) % len(order)
+        for alloc in order[k:] + order[:k]:
+            n += 1
+            log = os.path.join(logs, "r%d-%s.log" % (rnd, alloc))
+            status, recs, wall = boot_once(a, alloc, images[alloc], initrd,
+                                           cmd, log)
+            if status:
+                failures.append((rnd, alloc, status, log))
+                say("[%2d/%d] round %d %-5s FAILED after %.0f s: status %d, "
+                    "%s; log %s" % (n, nboots, rnd, alloc, wall, status,
+                                    STATUS.get(status, "?"), log))
+                subprocess.run([os.path.join(REPO, "guest", "check-log.sh"),
+                                log])
+                continue
+            for r in recs:
+                r.update(allocator=alloc, run=rnd, boot=n,
+                         group=r["phase"].split(".")[0])
+            records += recs
+            v = {r["phase"]: r["value"] for r in recs}
+            say("[%2d/%d] round %d %-5s ok in %3.0f s (others' load %2.0f%%):"
+                " boot %s ms, walk %s ms, fork %s us, Slab peak %s kB"
+                % (n, nboots, rnd, alloc, wall, 100 * recs[0].get(
+                    "host_load", 0), v.get("boot.host", "?"),
+                   v.get("dentry.walk", "?"), v.get("fork.exec", "?"),
+                   v.get("mem.slab_peak", "?")))
+            with open(a.out + ".tmp", "w") as f:
+                json.dump(records, f, indent=1)
+                f.write("\n")
+            os.replace(a.out + ".tmp", a.out)
+
+    if not records:
+        fail("no boot succeeded; logs in " + logs)
+    elapsed = time.monotonic() - start
+    print()
+    text = report.render(records, order, a.baseline)
+    text += "\nrun: %d boots (%d failed) in %.1f min; records %s; logs %s\n" % (
+        nboots, len(failures), elapsed / 60, a.out, logs)
+    print(text, end="")
+    with open(os.path.splitext(a.out)[0] + ".txt", "w") as f:
+        f.write(text)
+    for rnd, alloc, status, log in failures:
+        print("FAILED: round %d %s: status %d (%s), log %s"
+              % (rnd, alloc, status, STATUS.get(status, "?"), log))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

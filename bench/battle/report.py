@@ -1,0 +1,232 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
+"""report.py BATTLE_JSON [--baseline ALLOC] [--allocs 'A B ...']
+
+The table of the allocator battle: for every phase (one measurement, all
+lower-is-better) the median over the boots of each allocator (of each
+boot's value: the best of its in-guest repetitions), its ratio to
+the baseline (SLUB), the best allocator and the challenger's (SLOBA's)
+ratio to the best, and the run-to-run spread; then per group the geometric
+mean of the ratios to the baseline, and the verdict line "SLOBA wins N of M
+phases".  battle.py calls render() at the end of a run; run this to print
+the table again from a saved battle.json.
+
+Ratios are paired: for each round (every allocator boots once per round,
+back to back) value / baseline's value, then the median over the rounds.
+On a host shared with other work the load drifts over minutes, and
+comparing boots a minute apart cancels most of it, which medians over the
+whole run cannot.  A win is the lowest paired ratio; a clear win, beating
+every other allocator in every round.  spread is the largest, over the
+allocators, of (max - min) / median across boots.
+"""
+import json
+import math
+import statistics
+import sys
+
+GROUPS = ("dentry", "fork", "pipe", "syscall", "boot", "mem")
+GROUP_TITLE = {
+    "dentry": "dentry battle (/sys,/proc walks after drop_caches; a file tree on tmpfs)",
+    "fork": "fork + execve + wait",
+    "pipe": "pipe messaging (hackbench -p)",
+    "syscall": "slab-heavy system calls",
+    "boot": "boot",
+    "mem": "memory (Slab: of /proc/meminfo; slabinfo pages)",
+}
+CHALLENGER = "sloba"
+
+
+def fmt(v):
+    if v is None:
+        return "-"
+    if abs(v) >= 1000:
+        return "%.0f" % v
+    if abs(v) >= 100:
+        return "%.1f" % v
+    return "%.2f" % v
+
+
+def geomean(xs):
+    xs = [x for x in xs if x and x > 0]
+    return math.exp(sum(map(math.log, xs)) / len(xs)) if xs else None
+
+
+def summarize(records, allocs):
+    """{phase: {"unit", "group", "runs": {alloc: {run: value}}, "med": {...}}}"""
+    phases = {}
+    for r in records:
+        p = phases.setdefault(r["phase"], {
+            "unit": r["unit"], "group": r.get("group", r["phase"].split(".")[0]),
+            "runs": {}})
+        p["runs"].setdefault(r["allocator"], {})[r["run"]] = r["value"]
+    for p in phases.values():
+        p["med"] = {a: statistics.median(v.values())
+                    for a, v in p["runs"].items() if a in allocs}
+    return phases
+
+
+def paired(p, a, b):
+    """Median over the rounds holding both of value(a) / value(b), or None."""
+    ra, rb = p["runs"].get(a, {}), p["runs"].get(b, {})
+    q = [ra[k] / rb[k] for k in ra if k in rb and rb[k]]
+    return statistics.median(q) if q else None
+
+
+def always_better(p, a, b):
+    """a beat b in every round they shared (and they shared more than one)."""
+    ra, rb = p["runs"].get(a, {}), p["runs"].get(b, {})
+    common = [k for k in ra if k in rb]
+    return len(common) > 1 and all(ra[k] < rb[k] for k in common)
+
+
+def render(records, allocs, baseline="slub"):
+    allocs = [a for a in allocs if any(r["allocator"] == a for r in records)]
+    if baseline not in allocs:
+        baseline = allocs[0]
+    phases = summarize(records, allocs)
+    order = sorted(phases, key=lambda ph: (
+        GROUPS.index(phases[ph]["group"]) if phases[ph]["group"] in GROUPS
+        else len(GROUPS), list(phases).index(ph)))
+    runs = {a: len({r["run"] for r in records if r["allocator"] == a})
+            for a in allocs}
+    out = []
+    w = 17
+    out.append("allocator battle: median over boots (%s) of each boot's "
+               "best repetition; in brackets the ratio to %s, paired:"
+               % (", ".join("%s %d" % (a, runs[a]) for a in allocs),
+                  baseline.upper()))
+    out.append("the median over rounds of value / %s's value in the same "
+               "round, which cancels slow changes in host load; lower is "
+               "better everywhere" % baseline.upper())
+    head = "%-18s %-6s" % ("phase", "unit") + "".join(
+        "%*s" % (w, a) for a in allocs) + "  %-6s %10s %7s" % (
+        "best", CHALLENGER + "/best", "spread")
+    out.append(head)
+    out.append("-" * len(head))
+
+    wins = clear = total = vs_base = 0
+    group_ratios = {}
+    cur = None
+    for ph in order:
+        p = phases[ph]
+        med = p["med"]
+        if p["group"] != cur:
+            cur = p["group"]
+            out.append("  " + GROUP_TITLE.get(cur, cur))
+        ratio = {a: paired(p, a, baseline) for a in med}
+        cells = []
+        for a in allocs:
+            v = med.get(a)
+            if v is None:
+                cells.append("%*s" % (w, "-"))
+                continue
+            r = ratio.get(a)
+            cells.append("%*s" % (w, fmt(v) + (" (%.2f)" % r if r else "")))
+            if r:
+                group_ratios.setdefault(cur, {}).setdefault(a, []).append(r)
+        # The best: lowest paired ratio (falling back to the median).
+        ranked = [a for a in med if ratio.get(a)]
+        best = (min(ranked, key=ratio.get) if ranked else
+                min(med, key=med.get) if med else None)
+        several = all(len(v) > 1 for a, v in p["runs"].items() if a in allocs)
+        spread = max(((max(v.values()) - min(v.values())) /
+                      statistics.median(v.values())
+                      if statistics.median(v.values()) else 0)
+                     for a, v in p["runs"].items() if a in allocs)
+        chal = med.get(CHALLENGER)
+        mark = ""
+        vs_best = None
+        if chal is not None and best:
+            vs_best = paired(p, CHALLENGER, best)
+        if chal is not None and len(med) > 1:
+            total += 1
+            others = [a for a in med if a != CHALLENGER]
+            if best == CHALLENGER:
+                wins += 1
+                if all(always_better(p, CHALLENGER, a) for a in others):
+                    clear += 1
+                    mark = " clear"
+            elif best and always_better(p, best, CHALLENGER):
+                mark = " lost"
+            r = ratio.get(CHALLENGER)
+            if r is not None and r < 1:
+                vs_base += 1
+        out.append("%-18s %-6s" % (ph, p["unit"]) + "".join(cells) +
+                   "  %-6s %10s %7s%s" % (
+                       best or "-",
+                       "%.2f" % vs_best if vs_best else "-",
+                       "%.0f%%" % (100 * spread) if several else "-", mark))
+    out.append("(best: lowest paired ratio; spread: largest (max - min) / "
+               "median over one allocator's boots;")
+    out.append(" clear: SLOBA better than every other allocator in every "
+               "round; lost: the best beat SLOBA in every round)")
+
+    loads = [r["host_load"] for r in records
+             if r.get("phase") == "boot.host" and "host_load" in r]
+    if loads:
+        out.append("host: other processes kept %.0f%% of the host's CPUs "
+                   "busy during a boot (median; from %.0f%% to %.0f%%)"
+                   % (100 * statistics.median(loads), 100 * min(loads),
+                      100 * max(loads)))
+
+    out.append("")
+    out.append("geometric mean of the paired ratios to %s, per group:"
+               % baseline.upper())
+    out.append("%-18s %-6s" % ("group", "") + "".join(
+        "%*s" % (w, a) for a in allocs))
+    overall = {}
+    for g in GROUPS:
+        if g not in group_ratios:
+            continue
+        row = []
+        kind = "memory" if g == "mem" else "time"
+        for a in allocs:
+            gm = geomean(group_ratios[g].get(a, []))
+            row.append("%*s" % (w, "%.3f" % gm if gm else "-"))
+            overall.setdefault(kind, {}).setdefault(a, []).extend(
+                group_ratios[g].get(a, []))
+        out.append("%-18s %-6s" % (g, "") + "".join(row))
+    for kind in ("time", "memory"):
+        if kind in overall:
+            out.append("%-18s %-6s" % ("all " + kind, "") + "".join(
+                "%*s" % (w, "%.3f" % geomean(overall[kind][a])
+                         if geomean(overall[kind].get(a, [])) else "-")
+                for a in allocs))
+    out.append("")
+    if CHALLENGER in allocs and total:
+        t = geomean(overall.get("time", {}).get(CHALLENGER, []))
+        m = geomean(overall.get("memory", {}).get(CHALLENGER, []))
+        out.append(
+            "verdict: SLOBA wins %d of %d phases (%d clear); against %s it is "
+            "better in %d of %d; time %s, memory %s of %s's (geometric means)"
+            % (wins, total, clear, baseline.upper(), vs_base, total,
+               "%.2fx" % t if t else "-", "%.2fx" % m if m else "-",
+               baseline.upper()))
+    return "\n".join(out) + "\n"
+
+
+def main(argv):
+    args = argv[1:]
+    baseline, allocs, path = "slub", None, None
+    while args:
+        a = args.pop(0)
+        if a == "--baseline" and args:
+            baseline = args.pop(0)
+        elif a == "--allocs" and args:
+            allocs = args.pop(0).replace(",", " ").split()
+        elif not a.startswith("-") and path is None:
+            path = a
+        else:
+            sys.exit(__doc__)
+    if path is None:
+        sys.exit(__doc__)
+    with open(path) as f:
+        records = json.load(f)
+    if allocs is None:
+        allocs = list(dict.fromkeys(r["allocator"] for r in records))
+        allocs.sort(key=lambda a: (a != CHALLENGER, a != baseline))
+    sys.stdout.write(render(records, allocs, baseline))
+
+
+if __name__ == "__main__":
+    main(sys.argv)
