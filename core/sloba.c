@@ -31,7 +31,7 @@
  * given back to the slabs.  An object freed on another CPU than the one
  * that allocated it simply joins the freeing CPU's list.
  *
- * kmalloc.  26 size classes (8..2048 bytes, see sloba_kmalloc_sizes) are
+ * kmalloc.  28 size classes (8..4096 bytes, see sloba_kmalloc_sizes) are
  * ordinary caches; bigger requests go straight to the page allocator.
  * kfree() and ksize() find an object's cache through its page descriptor,
  * so kfree() also takes objects from kmem_cache_alloc().
@@ -494,6 +494,14 @@ static noinline void *slab_alloc_slow(struct kmem_cache *s, gfp_t gfp)
 	return obj;	/* NULL: the page allocator has said why */
 }
 
+/* Zeroing after a fast-path pop, out of line so the fast path needs no frame. */
+static noinline void *obj_init_slow(struct kmem_cache *s, void *obj,
+				    gfp_t gfp)
+{
+	obj_init(s, obj, gfp);
+	return obj;
+}
+
 static __always_inline void *slab_alloc(struct kmem_cache *s, gfp_t gfp)
 {
 	struct sloba_cpu *c;
@@ -502,14 +510,16 @@ static __always_inline void *slab_alloc(struct kmem_cache *s, gfp_t gfp)
 
 	c = plat_cpu_get(s, &flags);
 	obj = c->freelist;
-	if (unlikely(!obj || plat_want_init_on_alloc(gfp, s) ||
-		     plat_want_init_on_free(s))) {
+	if (unlikely(!obj)) {
 		plat_cpu_put(s, flags);
 		return slab_alloc_slow(s, gfp);
 	}
 	c->freelist = get_fp(s, obj);
 	c->count--;
 	plat_cpu_put(s, flags);
+	if (unlikely(plat_want_init_on_alloc(gfp, s) ||
+		     plat_want_init_on_free(s)))
+		return obj_init_slow(s, obj, gfp);
 	return obj;
 }
 
@@ -698,8 +708,12 @@ int sloba_cache_setup(struct kmem_cache *s)
 	s->objects = (unsigned int)((PAGE_SIZE << s->order) / size);
 	s->cpu_limit = calculate_cpu_limit(size);
 	s->cpu_batch = (s->cpu_limit + 1) / 2;
-	/* Enough empty slabs to refill two CPUs' freelists, 2 to 8. */
-	s->max_empty = clamp(2 * s->cpu_limit / s->objects + 1, 2U, 8U);
+	/*
+	 * Enough empty slabs to refill two CPUs' freelists, but at most 16 KiB
+	 * of empty pages per cache (and at least one slab).
+	 */
+	s->max_empty = clamp(2 * s->cpu_limit / s->objects + 1, 1U,
+			     max(4U >> s->order, 1U));
 
 	plat_lock_init(&s->lock);
 	INIT_LIST_HEAD(&s->partial);
@@ -709,31 +723,49 @@ int sloba_cache_setup(struct kmem_cache *s)
 	return plat_cache_cpu_init(s);
 }
 
-/* Release the empty slabs; with @all, the CPU freelists of every CPU. */
-static unsigned long release_empty(struct kmem_cache *s, bool all)
+/*
+ * Give the CPU freelists back (every CPU's with @all, else at least this
+ * one's) and release the empty slabs.  Returns how many pages went back to
+ * the page allocator; *@left is how many slabs the cache still holds.
+ */
+static unsigned long release_empty(struct kmem_cache *s, bool all,
+				   unsigned long *left)
 {
 	struct list_head to_free;
-	unsigned long lflags, left;
+	unsigned long lflags, pages = 0;
 	struct slab *slab;
 
 	plat_drain_cpus(s, all);
 	INIT_LIST_HEAD(&to_free);
 	plat_lock(&s->lock, &lflags);
-	list_for_each_entry(slab, &s->empty, slab_list)
+	list_for_each_entry(slab, &s->empty, slab_list) {
 		s->nr_objs -= slab->objects;
+		pages += 1UL << slab->order;
+	}
 	list_splice_init(&s->empty, &to_free);
 	s->nr_slabs -= s->nr_empty;
 	s->nr_empty = 0;
-	left = s->nr_slabs;
+	*left = s->nr_slabs;
 	plat_unlock(&s->lock, lflags);
 	free_slabs(s, &to_free);
-	return left;
+	return pages;
 }
 
 /* Returns 0 when the cache holds no slab any more. */
 int sloba_cache_shrink(struct kmem_cache *s)
 {
-	return release_empty(s, false) ? 1 : 0;
+	unsigned long left;
+
+	release_empty(s, false, &left);
+	return left ? 1 : 0;
+}
+
+/* Everything a cache can give back under memory pressure, in pages. */
+unsigned long sloba_cache_reclaim(struct kmem_cache *s)
+{
+	unsigned long left;
+
+	return release_empty(s, true, &left);
 }
 
 /* Report up to a few objects of @slab that are still allocated. */
@@ -766,10 +798,11 @@ static unsigned int report_live(struct kmem_cache *s, struct slab *slab,
 int sloba_cache_shutdown(struct kmem_cache *s)
 {
 	struct slab *slab;
-	unsigned long lflags, live;
+	unsigned long lflags, live, left;
 	unsigned int budget = 16;
 
-	if (!release_empty(s, true))
+	release_empty(s, true, &left);
+	if (!left)
 		return 0;
 	plat_lock(&s->lock, &lflags);
 	live = s->nr_inuse;
@@ -812,7 +845,7 @@ const unsigned int sloba_kmalloc_sizes[SLOBA_NR_KMALLOC] = {
 	8, 16, 24, 32, 40, 48, 56, 64,
 	80, 96, 112, 128, 160, 192, 224, 256,
 	320, 384, 448, 512, 584, 680, 816, 1024,
-	1360, 2048
+	1360, 2048, 2728, 4096
 };
 static char kmalloc_names[SLOBA_NR_KMALLOC][16];
 

@@ -88,12 +88,16 @@ struct kmem_cache {
  * kmalloc size classes.  Up to 64 bytes they step by 8 (the seed's
  * 8-byte-aligned bins), then four classes per doubling up to 512 (no more
  * than 25% rounding loss), then the sizes that cut a 4 KiB page into 7, 6,
- * 5, 4, 3 and 2 equal objects, so those pages waste almost nothing.  Larger
- * requests go straight to the page allocator.  Every power-of-two class is
- * naturally aligned, as the kernel promises for kmalloc.
+ * 5, 4, 3 and 2 equal objects, so those pages waste almost nothing, then
+ * 2728 (three in two pages) and a whole page.  A 4 KiB class, unlike the
+ * page allocator, keeps freed pages on the per-CPU freelists: /proc and
+ * sysfs reads, uevents and IPC messages allocate just over half a page all
+ * the time.  Larger requests go straight to the page allocator.  Every
+ * power-of-two class is naturally aligned, as the kernel promises for
+ * kmalloc.
  */
-#define SLOBA_KMALLOC_MAX_CACHE_SIZE	2048
-#define SLOBA_NR_KMALLOC		26
+#define SLOBA_KMALLOC_MAX_CACHE_SIZE	4096
+#define SLOBA_NR_KMALLOC		28
 
 extern struct kmem_cache sloba_kmalloc_caches[SLOBA_NR_KMALLOC];
 extern const unsigned int sloba_kmalloc_sizes[SLOBA_NR_KMALLOC];
@@ -103,6 +107,7 @@ void sloba_init(void);
 int sloba_cache_setup(struct kmem_cache *s);
 int sloba_cache_shutdown(struct kmem_cache *s);
 int sloba_cache_shrink(struct kmem_cache *s);
+unsigned long sloba_cache_reclaim(struct kmem_cache *s);
 void sloba_cache_get_info(struct kmem_cache *s, struct sloba_cache_info *info);
 void sloba_cpu_drain(struct kmem_cache *s, struct sloba_cpu *c);
 

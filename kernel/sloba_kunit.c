@@ -79,7 +79,7 @@ static void sloba_test_kmalloc_sizes(struct kunit *test)
 
 static void sloba_test_kzalloc(struct kunit *test)
 {
-	static const size_t sizes[] = { 8, 96, 2048, 3000, 40000 };
+	static const size_t sizes[] = { 8, 96, 2048, 3000, 4096, 40000 };
 	size_t i, k;
 
 	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
@@ -384,6 +384,30 @@ static void sloba_test_shrink(struct kunit *test)
 	kmem_cache_destroy(s);
 }
 
+/* drop_caches (and memory pressure) take back idle freelists and slabs. */
+static void sloba_test_drop_slab(struct kunit *test)
+{
+	struct kmem_cache *s;
+	void *p[100];
+	int i;
+
+	s = kmem_cache_create("sloba-kunit-drop", 256, 0, 0, NULL);
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	for (i = 0; i < ARRAY_SIZE(p); i++) {
+		p[i] = kmem_cache_alloc(s, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, p[i]);
+	}
+	for (i = 0; i < ARRAY_SIZE(p); i++)
+		kmem_cache_free(s, p[i]);
+	/* The objects rest on this CPU's freelist and pin their slabs. */
+	KUNIT_EXPECT_GT(test, info_of(s).num_slabs, 0);
+	msleep(200);		/* past the shrinker's rate limit */
+	drop_slab();
+	KUNIT_EXPECT_EQ(test, info_of(s).num_slabs, 0);
+	KUNIT_EXPECT_EQ(test, info_of(s).active_objs, 0);
+	kmem_cache_destroy(s);
+}
+
 static struct kunit_case sloba_test_cases[] = {
 	KUNIT_CASE(sloba_test_cache_lifecycle),
 	KUNIT_CASE(sloba_test_kmalloc_sizes),
@@ -396,6 +420,7 @@ static struct kunit_case sloba_test_cases[] = {
 	KUNIT_CASE(sloba_test_cross_cpu_free),
 	KUNIT_CASE(sloba_test_irq_context),
 	KUNIT_CASE(sloba_test_shrink),
+	KUNIT_CASE(sloba_test_drop_slab),
 	{}
 };
 

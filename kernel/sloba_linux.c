@@ -7,8 +7,8 @@
  * The allocator itself is mm/sloba.c, the same file that libsloba builds
  * in userspace.  This file adds what only the kernel has: tracepoints,
  * kmemleak hooks, gfp_allowed_mask and might_alloc(), vmstat accounting of
- * slab pages (the Slab: line of /proc/meminfo), /proc/slabinfo, and
- * boot-time set-up.  Large kmalloc() requests (over 2048 bytes) are whole
+ * slab pages (the Slab: line of /proc/meminfo), /proc/slabinfo, a
+ * shrinker, and boot-time set-up.  Large kmalloc() requests (over 4096 bytes) are whole
  * compound pages, accounted as unreclaimable slab like slab_common's
  * kmalloc_large(), so kfree() can take those too.
  *
@@ -19,6 +19,7 @@
 #include <linux/kmemleak.h>
 #include <linux/module.h>
 #include <linux/seq_file.h>
+#include <linux/shrinker.h>
 #include <linux/swap.h>
 #include <trace/events/kmem.h>
 
@@ -198,6 +199,55 @@ static int sloba_cpu_dead(unsigned int cpu)
 	mutex_unlock(&slab_mutex);
 	return 0;
 }
+
+/*
+ * Memory pressure and drop_caches reach what SLOBA holds without a user:
+ * objects resting on CPU freelists (which pin their slabs) and the few empty
+ * slabs each cache keeps.  A scan gives all of it back, every cache at once,
+ * at most ten times a second.
+ */
+static unsigned long sloba_last_reclaim;
+
+static unsigned long sloba_shrink_count(struct shrinker *shrink,
+					struct shrink_control *sc)
+{
+	unsigned long count = 0;
+	struct kmem_cache *s;
+	int cpu;
+
+	if (!mutex_trylock(&slab_mutex))
+		return 0;
+	list_for_each_entry(s, &slab_caches, list) {
+		count += READ_ONCE(s->nr_empty) << s->order;
+		for_each_possible_cpu(cpu)
+			if (READ_ONCE(per_cpu_ptr(s->cpu, cpu)->count))
+				count++;
+	}
+	mutex_unlock(&slab_mutex);
+	return count;
+}
+
+static unsigned long sloba_shrink_scan(struct shrinker *shrink,
+				       struct shrink_control *sc)
+{
+	unsigned long freed = 0;
+	struct kmem_cache *s;
+
+	if (time_before(jiffies, READ_ONCE(sloba_last_reclaim) + HZ / 10) ||
+	    !mutex_trylock(&slab_mutex))
+		return SHRINK_STOP;
+	list_for_each_entry(s, &slab_caches, list)
+		freed += sloba_cache_reclaim(s);
+	WRITE_ONCE(sloba_last_reclaim, jiffies);
+	mutex_unlock(&slab_mutex);
+	return freed;
+}
+
+static struct shrinker sloba_shrinker = {
+	.count_objects = sloba_shrink_count,
+	.scan_objects = sloba_shrink_scan,
+	.seeks = DEFAULT_SEEKS,
+};
 
 /* ---------------------------------------------------------------------
  * Cache life cycle, called by mm/slab_common.c
@@ -439,4 +489,7 @@ void __init kmem_cache_init(void)
 void __init kmem_cache_init_late(void)
 {
 	slab_state = FULL;
+	sloba_last_reclaim = jiffies - HZ;
+	if (register_shrinker(&sloba_shrinker, "sloba"))
+		pr_warn("SLOBA: no shrinker, idle memory returns only on kmem_cache_shrink()\n");
 }
