@@ -357,8 +357,14 @@ again:
 		c = *cp = plat_cpu_get(s, flags);
 		if (!slab)
 			return NULL;
+		/*
+		 * On the empty list: if an interrupt refilled this CPU's
+		 * freelist meanwhile, the slab may stay unused, and must
+		 * still count as empty for shrink and shutdown.
+		 */
 		plat_lock(&s->lock, &lflags);
-		list_add(&slab->slab_list, &s->partial);
+		list_add(&slab->slab_list, &s->empty);
+		s->nr_empty++;
 		s->nr_slabs++;
 		s->nr_objs += slab->objects;
 		plat_unlock(&s->lock, lflags);
