@@ -9,7 +9,19 @@
 
 #include "sloba.h"
 
-#define plat_lock_init(l)	pthread_mutex_init((l), NULL)
+/*
+ * Cache locks are held for a batch of list operations: spin a little
+ * before sleeping (glibc's adaptive mutex), as the kernel's spinlock would.
+ */
+static inline void plat_lock_init(sloba_lock_t *l)
+{
+	pthread_mutexattr_t attr;
+
+	pthread_mutexattr_init(&attr);
+	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ADAPTIVE_NP);
+	pthread_mutex_init(l, &attr);
+	pthread_mutexattr_destroy(&attr);
+}
 #define plat_lock(l, flags)	((void)(flags), pthread_mutex_lock(l))
 #define plat_unlock(l, flags)	((void)(flags), pthread_mutex_unlock(l))
 
