@@ -486,14 +486,9 @@ static noinline void *slab_alloc_slow(struct kmem_cache *s, gfp_t gfp)
 	unsigned long flags;
 	void *obj;
 
+	/* cpu_refill() first pops what an interrupt may have freed here. */
 	c = plat_cpu_get(s, &flags);
-	obj = c->freelist;
-	if (obj) {
-		c->freelist = get_fp(s, obj);
-		c->count--;
-	} else {
-		obj = cpu_refill(s, &c, gfp, &flags);
-	}
+	obj = cpu_refill(s, &c, gfp, &flags);
 	plat_cpu_put(s, flags);
 	if (likely(obj))
 		obj_init(s, obj, gfp);
