@@ -25,6 +25,17 @@ static struct sloba_cache_info info_of(struct kmem_cache *s)
 	return info;
 }
 
+/*
+ * A cache of this test's own: a usercopy region keeps kmem_cache_create()
+ * from merging it into another cache of the same size, whose objects would
+ * then show up in the counts the tests check.
+ */
+static struct kmem_cache *own_cache(const char *name, unsigned int size,
+				    slab_flags_t flags)
+{
+	return kmem_cache_create_usercopy(name, size, 0, flags, 0, size, NULL);
+}
+
 static void sloba_test_cache_lifecycle(struct kunit *test)
 {
 	struct kmem_cache *s;
@@ -32,7 +43,7 @@ static void sloba_test_cache_lifecycle(struct kunit *test)
 	void *p[50];
 	int i;
 
-	s = kmem_cache_create("sloba-kunit-life", 100, 0, 0, NULL);
+	s = own_cache("sloba-kunit-life", 100, 0);
 	KUNIT_ASSERT_NOT_NULL(test, s);
 	for (i = 0; i < ARRAY_SIZE(p); i++) {
 		p[i] = kmem_cache_alloc(s, GFP_KERNEL);
@@ -138,7 +149,7 @@ static void sloba_test_bulk(struct kunit *test)
 	void *p[300];
 	int i, j;
 
-	s = kmem_cache_create("sloba-kunit-bulk", 72, 0, 0, NULL);
+	s = own_cache("sloba-kunit-bulk", 72, 0);
 	KUNIT_ASSERT_NOT_NULL(test, s);
 	KUNIT_ASSERT_EQ(test, kmem_cache_alloc_bulk(s, GFP_KERNEL,
 						    ARRAY_SIZE(p), p),
@@ -211,8 +222,7 @@ static void sloba_test_kfree_rcu(struct kunit *test)
 	unsigned long deadline;
 	int i;
 
-	s = kmem_cache_create("sloba-kunit-kfree-rcu", sizeof(struct rcu_obj),
-			      0, 0, NULL);
+	s = own_cache("sloba-kunit-kfree-rcu", sizeof(struct rcu_obj), 0);
 	KUNIT_ASSERT_NOT_NULL(test, s);
 	for (i = 0; i < ARRAY_SIZE(o); i++) {
 		o[i] = kmem_cache_alloc(s, GFP_KERNEL);
@@ -283,7 +293,7 @@ static void sloba_test_cross_cpu_free(struct kunit *test)
 	int i, cpu, other;
 
 	KUNIT_ASSERT_NOT_NULL(test, x);
-	x->s = kmem_cache_create("sloba-kunit-cross", 128, 0, 0, NULL);
+	x->s = own_cache("sloba-kunit-cross", 128, 0);
 	KUNIT_ASSERT_NOT_NULL(test, x->s);
 	for (i = 0; i < ARRAY_SIZE(x->obj); i++) {
 		x->obj[i] = kmem_cache_alloc(x->s, GFP_KERNEL);
@@ -336,7 +346,7 @@ static void sloba_test_irq_context(struct kunit *test)
 	int i;
 
 	KUNIT_ASSERT_NOT_NULL(test, r);
-	r->s = kmem_cache_create("sloba-kunit-irq", 48, 0, 0, NULL);
+	r->s = own_cache("sloba-kunit-irq", 48, 0);
 	KUNIT_ASSERT_NOT_NULL(test, r->s);
 	hrtimer_init(&r->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD);
 	r->timer.function = alloc_in_irq;
@@ -366,7 +376,7 @@ static void sloba_test_shrink(struct kunit *test)
 
 	p = kunit_kmalloc_array(test, n, sizeof(*p), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, p);
-	s = kmem_cache_create("sloba-kunit-shrink", 512, 0, 0, NULL);
+	s = own_cache("sloba-kunit-shrink", 512, 0);
 	KUNIT_ASSERT_NOT_NULL(test, s);
 	for (i = 0; i < n; i++) {
 		p[i] = kmem_cache_alloc(s, GFP_KERNEL);
@@ -391,7 +401,7 @@ static void sloba_test_drop_slab(struct kunit *test)
 	void *p[100];
 	int i;
 
-	s = kmem_cache_create("sloba-kunit-drop", 256, 0, 0, NULL);
+	s = own_cache("sloba-kunit-drop", 256, 0);
 	KUNIT_ASSERT_NOT_NULL(test, s);
 	for (i = 0; i < ARRAY_SIZE(p); i++) {
 		p[i] = kmem_cache_alloc(s, GFP_KERNEL);
@@ -408,6 +418,49 @@ static void sloba_test_drop_slab(struct kunit *test)
 	kmem_cache_destroy(s);
 }
 
+/*
+ * Caches that one cache can serve share it, as under SLAB and SLUB (unless
+ * the kernel runs with slab_nomerge); a ctor, RCU or usercopy cache keeps
+ * its own.  The shared cache lives until its last user destroys it.
+ */
+static void sloba_test_merge(struct kunit *test)
+{
+	struct kmem_cache *a, *b, *ctor, *rcu, *copy;
+	bool merge = IS_ENABLED(CONFIG_SLAB_MERGE_DEFAULT);
+	void *p;
+
+	a = kmem_cache_create("sloba-kunit-merge-a", 200, 0, 0, NULL);
+	b = kmem_cache_create("sloba-kunit-merge-b", 196, 0, 0, NULL);
+	ctor = kmem_cache_create("sloba-kunit-merge-ctor", 200, 0, 0,
+				 count_ctor);
+	rcu = kmem_cache_create("sloba-kunit-merge-rcu", 200, 0,
+				SLAB_TYPESAFE_BY_RCU, NULL);
+	copy = own_cache("sloba-kunit-merge-copy", 200, 0);
+	KUNIT_ASSERT_NOT_NULL(test, a);
+	KUNIT_ASSERT_NOT_NULL(test, b);
+	KUNIT_ASSERT_NOT_NULL(test, ctor);
+	KUNIT_ASSERT_NOT_NULL(test, rcu);
+	KUNIT_ASSERT_NOT_NULL(test, copy);
+	KUNIT_EXPECT_EQ(test, a == b, merge);
+	KUNIT_EXPECT_PTR_NE(test, ctor, a);
+	KUNIT_EXPECT_PTR_NE(test, rcu, a);
+	KUNIT_EXPECT_PTR_NE(test, copy, a);
+	KUNIT_EXPECT_GE(test, a->object_size, 200U);
+	KUNIT_EXPECT_GE(test, b->size, 200U);
+
+	kmem_cache_destroy(a);
+	/* b still works when a's creator is gone, merged or not. */
+	p = kmem_cache_alloc(b, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	memset(p, 0x5a, 196);
+	KUNIT_EXPECT_GE(test, ksize(p), (size_t)196);
+	kmem_cache_free(b, p);
+	kmem_cache_destroy(b);
+	kmem_cache_destroy(ctor);
+	kmem_cache_destroy(rcu);
+	kmem_cache_destroy(copy);
+}
+
 static struct kunit_case sloba_test_cases[] = {
 	KUNIT_CASE(sloba_test_cache_lifecycle),
 	KUNIT_CASE(sloba_test_kmalloc_sizes),
@@ -421,6 +474,7 @@ static struct kunit_case sloba_test_cases[] = {
 	KUNIT_CASE(sloba_test_irq_context),
 	KUNIT_CASE(sloba_test_shrink),
 	KUNIT_CASE(sloba_test_drop_slab),
+	KUNIT_CASE(sloba_test_merge),
 	{}
 };
 

@@ -260,6 +260,27 @@ int __kmem_cache_create(struct kmem_cache *s, slab_flags_t flags)
 	return sloba_cache_setup(s);
 }
 
+/*
+ * kmem_cache_create() of a cache an existing one can serve: same stride
+ * to within a pointer, compatible alignment and accounting flags, no ctor
+ * and no usercopy region.  mm/slab_common.c's find_mergeable() chooses it,
+ * as for SLAB and SLUB, so fewer caches hold fewer part-used slabs and
+ * per-cpu objects.  A cache whose free link sits past the object (debug,
+ * RCU, ctor) never merges: the new user's object could cover the link.
+ */
+struct kmem_cache *__kmem_cache_alias(const char *name, unsigned int size,
+				      unsigned int align, slab_flags_t flags,
+				      void (*ctor)(void *))
+{
+	struct kmem_cache *s = find_mergeable(size, align, flags, name, ctor);
+
+	if (!s || s->offset || (s->sflags & SLOBA_F_DEBUG))
+		return NULL;
+	s->refcount++;
+	s->object_size = max(s->object_size, size);
+	return s;
+}
+
 int __kmem_cache_shutdown(struct kmem_cache *s)
 {
 	return sloba_cache_shutdown(s);
