@@ -94,7 +94,7 @@ void sloba_pages_init(void)
 		bytes /= 2;
 	}
 	buddy.npages = bytes >> PAGE_SHIFT;
-	desc_bytes = buddy.npages * (sizeof(struct slab) + sizeof(struct slab *));
+	desc_bytes = buddy.npages * sizeof(struct slab);
 	desc = mmap(NULL, desc_bytes, PROT_READ | PROT_WRITE,
 		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (desc == MAP_FAILED) {
@@ -104,7 +104,6 @@ void sloba_pages_init(void)
 		return;
 	}
 	sloba_arena.desc = desc;
-	sloba_arena.slab_of = (struct slab **)(desc + buddy.npages);
 	sloba_arena.base = (char *)ALIGN((uintptr_t)raw, max_block);
 	sloba_arena.bytes = bytes;
 }
@@ -245,7 +244,7 @@ struct slab *plat_slab_alloc(struct kmem_cache *s, gfp_t gfp,
 	if (!d)
 		return NULL;
 	for (i = 0; i < n; i++)
-		sloba_arena.slab_of[page_index(d) + i] = d;
+		d[i].head = d;
 	__atomic_add_fetch(&buddy.nr_slab, n, __ATOMIC_RELAXED);
 	return d;
 }
@@ -256,7 +255,7 @@ void plat_slab_free(struct kmem_cache *s, struct slab *slab)
 
 	(void)s;
 	for (i = 0; i < n; i++)
-		sloba_arena.slab_of[page_index(slab) + i] = NULL;
+		slab[i].head = NULL;
 	slab->slab_cache = NULL;
 	__atomic_sub_fetch(&buddy.nr_slab, n, __ATOMIC_RELAXED);
 	block_free(slab);

@@ -126,14 +126,20 @@ typedef pthread_mutex_t sloba_lock_t;
 typedef long sloba_cpu_ref_t;
 
 /*
- * The page descriptor: one per page of the arena.  Beside the descriptors,
- * a map holds for every page the slab it belongs to (its first page's
- * descriptor), so an address finds its slab with one load; the map holds
- * NULL for free pages and large allocations.
+ * The page descriptor: one per page of the arena, one cache line each.
+ * Every page's descriptor names the slab the page belongs to (its first
+ * page's descriptor), so an address finds its slab with one load, and for
+ * a one-page slab that load and the next (slab_cache) share a line.  It is
+ * NULL for free pages and large allocations.  (A separate page -> slab
+ * array, as first written, lay 768 MiB past the descriptors: the same
+ * address bits 0-27, and on this AMD host page 0's kfree then ran at
+ * twice the cost, the two lines apparently evicting each other through the
+ * L1's way predictor, which is keyed by a hash of the linear address.)
  */
 enum sloba_page_kind { PAGE_UNUSED, PAGE_FREE, PAGE_SLAB, PAGE_LARGE };
 
 struct slab {
+	struct slab *head;		/* slab of this page, or NULL */
 	union {
 		struct list_head slab_list;	/* cache list or buddy list */
 		struct rcu_head rcu_head;	/* waiting for a grace period */
@@ -146,14 +152,18 @@ struct slab {
 	unsigned char kind;		/* enum sloba_page_kind */
 	unsigned char order;		/* block order, first page only */
 	unsigned char dirty;		/* free block may still be resident */
+	unsigned char pad[9];		/* to one cache line: the array starts
+					 * page-aligned (not an alignment
+					 * attribute, which lists' on-stack
+					 * heads could not honour) */
 };
+_Static_assert(sizeof(struct slab) == 64, "one page descriptor per line");
 
 /* The arena: set once at start-up, read without locks afterwards. */
 struct sloba_arena {
 	char *base;
 	size_t bytes;
 	struct slab *desc;
-	struct slab **slab_of;		/* page index -> slab, or NULL */
 };
 extern struct sloba_arena sloba_arena;
 

@@ -32,7 +32,7 @@ static inline struct slab *plat_virt_to_slab(const void *p)
 
 	if (unlikely(off >= sloba_arena.bytes))
 		return NULL;
-	return sloba_arena.slab_of[off >> PAGE_SHIFT];
+	return sloba_arena.desc[off >> PAGE_SHIFT].head;
 }
 
 static inline void *plat_slab_addr(const struct slab *slab)
