@@ -5,17 +5,27 @@
  * slab allocators sit on the kernel's buddy allocator.
  *
  * The arena is reserved once (64 GiB by default, SLOBA_ARENA_GIB to
- * change; MAP_NORESERVE, so untouched pages cost nothing) and handed to the buddy allocator lazily, 4 MiB (the largest
- * block, order SLOBA_MAX_ORDER) at a time.  A page-descriptor array with one
- * struct slab per page, reserved the same way, lets any address find its
- * page in O(1) (plat_virt_to_slab).  Free blocks are coalesced with their
- * buddies; when more than a few MiB of free memory may still be resident,
- * the largest free blocks go back to the operating system with
- * madvise(MADV_DONTNEED).
+ * change; MAP_NORESERVE, so untouched pages cost nothing) and handed to the
+ * buddy allocator lazily, 4 MiB (the largest block, order SLOBA_MAX_ORDER)
+ * at a time.  A page-descriptor array with one struct slab per page,
+ * reserved the same way, lets any address find its page in O(1)
+ * (plat_virt_to_slab).  Free blocks are coalesced with their buddies; when
+ * more than a few MiB of free memory may still be resident, the largest
+ * free blocks go back to the operating system with madvise(MADV_DONTNEED).
+ *
+ * Small blocks (orders below PCP_ORDERS: every slab of the kmalloc classes,
+ * and large allocations up to 16 KiB) also pass through per-thread lists, as the kernel's per-CPU page lists:
+ * a thread allocates from and frees to its own list without a lock, and
+ * moves PCP_BATCH_PAGES at a time between it and the buddy lists, so a
+ * cache that grows and shrinks by whole slabs does not take the buddy lock
+ * for every slab.  A thread holds at most PCP_HIGH_PAGES per order there;
+ * they go back when it exits, and when it calls sloba_trim().  They count
+ * as free (and maybe resident) in sloba_page_stats().
  *
  * One mutex protects the free lists and the descriptors of free blocks.
- * Descriptors of allocated blocks belong to whoever allocated them (the
- * core, under its cache lock, for slabs).
+ * Descriptors of blocks on a per-thread list belong to that thread, those
+ * of allocated blocks to whoever allocated them (the core, under its cache
+ * lock, for slabs).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,10 +47,27 @@ static struct {
 	size_t nr_large;
 	size_t retain;		/* resident free pages kept before purging */
 	unsigned long purges;
-	unsigned long fail_every;
+	unsigned long fail_every;	/* atomic, as the two below */
 	unsigned long calls;
 	unsigned int fail_order;	/* slabs of this order and up fail */
 } buddy = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+/* A thread's own free blocks, by order (see the top of this file). */
+#define PCP_ORDERS		3
+#define PCP_BATCH_PAGES		16U
+#define PCP_HIGH_PAGES		32U
+
+enum pcp_state { PCP_NEW, PCP_LIVE, PCP_OFF };
+
+struct pcp {
+	struct list_head list[PCP_ORDERS];
+	unsigned int count[PCP_ORDERS];	/* blocks on each list */
+	enum pcp_state state;
+};
+
+static __thread struct pcp pcp;
+static pthread_key_t pcp_key;
+static pthread_once_t pcp_once = PTHREAD_ONCE_INIT;
 
 #define BLOCK_PAGES(order)	((size_t)1 << (order))
 #define ARENA_DEFAULT_GIB	64
@@ -118,9 +145,24 @@ static void *page_address(const struct slab *d)
 	return sloba_arena.base + (page_index(d) << PAGE_SHIFT);
 }
 
+/*
+ * A block's kind changes under the lock, except on the way to or from a
+ * thread's own list, while merging blocks read their buddy's kind: relaxed
+ * atomics keep those reads defined (what they see is never PAGE_FREE).
+ */
+static inline enum sloba_page_kind page_kind(const struct slab *d)
+{
+	return __atomic_load_n(&d->kind, __ATOMIC_RELAXED);
+}
+
+static inline void set_page_kind(struct slab *d, enum sloba_page_kind kind)
+{
+	__atomic_store_n(&d->kind, (unsigned char)kind, __ATOMIC_RELAXED);
+}
+
 static void free_list_add(struct slab *d, unsigned int order, bool dirty)
 {
-	d->kind = PAGE_FREE;
+	set_page_kind(d, PAGE_FREE);
 	d->order = (unsigned char)order;
 	d->dirty = dirty;
 	list_add(&d->slab_list, &buddy.free[order]);
@@ -135,14 +177,32 @@ static void free_list_del(struct slab *d)
 	buddy.nr_free -= BLOCK_PAGES(d->order);
 	if (d->dirty)
 		buddy.nr_dirty -= BLOCK_PAGES(d->order);
-	d->kind = PAGE_UNUSED;
+	set_page_kind(d, PAGE_UNUSED);
 }
 
-/* Give resident free memory back until at most half the allowance is left. */
+/*
+ * Free pages on threads' own lists: neither on the buddy lists nor in use
+ * (under the lock; the two counters read may lag, which only skews this).
+ */
+static size_t pages_cached_locked(void)
+{
+	size_t used = __atomic_load_n(&buddy.nr_slab, __ATOMIC_RELAXED) +
+		      __atomic_load_n(&buddy.nr_large, __ATOMIC_RELAXED);
+
+	return buddy.top > used + buddy.nr_free ?
+	       buddy.top - used - buddy.nr_free : 0;
+}
+
+/*
+ * When more than @keep free pages may be resident (threads' own lists
+ * count as resident), give memory back until at most half of it is left.
+ */
 static void purge_locked(size_t keep)
 {
 	int order;
+	size_t cached = pages_cached_locked();
 
+	keep = keep > cached ? keep - cached : 0;
 	if (buddy.nr_dirty <= keep)
 		return;
 	buddy.purges++;
@@ -162,19 +222,13 @@ static void purge_locked(size_t keep)
 	}
 }
 
-/* Take a block of 2^order pages and mark it @kind (under the lock). */
-static struct slab *block_alloc(unsigned int order, enum sloba_page_kind kind)
+/* Take a free block of 2^order pages off the buddy lists, or NULL. */
+static struct slab *buddy_alloc_locked(unsigned int order)
 {
 	struct slab *d = NULL;
 	unsigned int o;
 	bool dirty;
 
-	if (order > SLOBA_MAX_ORDER)
-		return NULL;
-	pthread_mutex_lock(&buddy.lock);
-	buddy.calls++;
-	if (buddy.fail_every && buddy.calls % buddy.fail_every == 0)
-		goto out;
 	for (o = order; o <= SLOBA_MAX_ORDER; o++) {
 		d = list_first_entry_or_null(&buddy.free[o], struct slab,
 					     slab_list);
@@ -183,7 +237,7 @@ static struct slab *block_alloc(unsigned int order, enum sloba_page_kind kind)
 	}
 	if (!d) {
 		if (buddy.top + BLOCK_PAGES(SLOBA_MAX_ORDER) > buddy.npages)
-			goto out;
+			return NULL;
 		o = SLOBA_MAX_ORDER;
 		d = &sloba_arena.desc[buddy.top];
 		buddy.top += BLOCK_PAGES(o);
@@ -197,34 +251,152 @@ static struct slab *block_alloc(unsigned int order, enum sloba_page_kind kind)
 		free_list_add(d + BLOCK_PAGES(o), o, dirty);
 	}
 	d->order = (unsigned char)order;
-	d->kind = kind;
-out:
-	pthread_mutex_unlock(&buddy.lock);
 	return d;
 }
 
-static void block_free(struct slab *d)
+/* Put a block back on the buddy lists, merged with its free buddies. */
+static void buddy_free_locked(struct slab *d)
 {
 	unsigned int order = d->order;
 	size_t idx = page_index(d);
-	bool dirty = true;
 
-	pthread_mutex_lock(&buddy.lock);
-	d->kind = PAGE_UNUSED;
+	set_page_kind(d, PAGE_UNUSED);
 	while (order < SLOBA_MAX_ORDER) {
 		size_t bidx = idx ^ BLOCK_PAGES(order);
 		struct slab *b = &sloba_arena.desc[bidx];
 
-		if (bidx >= buddy.top || b->kind != PAGE_FREE ||
+		if (bidx >= buddy.top || page_kind(b) != PAGE_FREE ||
 		    b->order != order)
 			break;
 		free_list_del(b);
 		idx &= ~BLOCK_PAGES(order);
 		order++;
 	}
-	free_list_add(&sloba_arena.desc[idx], order, dirty);
+	free_list_add(&sloba_arena.desc[idx], order, true);
+}
+
+/* Send up to @n blocks of @order from this thread's list to the buddy. */
+static void pcp_drain_locked(struct pcp *p, unsigned int order,
+			     unsigned int n)
+{
+	while (n-- && p->count[order]) {
+		struct slab *d = list_entry(p->list[order].prev, struct slab,
+					    slab_list);
+
+		list_del(&d->slab_list);
+		p->count[order]--;
+		buddy_free_locked(d);
+	}
+}
+
+/* Thread exit: everything on the thread's lists goes back. */
+static void pcp_exit(void *arg)
+{
+	struct pcp *p = arg;
+	unsigned int o;
+
+	pthread_mutex_lock(&buddy.lock);
+	for (o = 0; o < PCP_ORDERS; o++)
+		pcp_drain_locked(p, o, p->count[o]);
+	pthread_mutex_unlock(&buddy.lock);
+	p->state = PCP_OFF;	/* later frees (other exit hooks) go direct */
+}
+
+static void make_pcp_key(void)
+{
+	if (pthread_key_create(&pcp_key, pcp_exit))
+		pcp_key = (pthread_key_t)-1;
+}
+
+/* May this thread keep blocks of @order?  Sets its lists up once. */
+static bool pcp_usable(unsigned int order)
+{
+	unsigned int o;
+
+	if (order >= PCP_ORDERS || pcp.state == PCP_OFF)
+		return false;
+	if (likely(pcp.state == PCP_LIVE))
+		return true;
+	pthread_once(&pcp_once, make_pcp_key);
+	if (pcp_key == (pthread_key_t)-1 || pthread_setspecific(pcp_key, &pcp)) {
+		pcp.state = PCP_OFF;
+		return false;
+	}
+	for (o = 0; o < PCP_ORDERS; o++)
+		INIT_LIST_HEAD(&pcp.list[o]);
+	pcp.state = PCP_LIVE;
+	return true;
+}
+
+/*
+ * Take a block of 2^order pages and mark it @kind: from this thread's list,
+ * which an empty list first refills with a batch, or from the buddy lists.
+ */
+static struct slab *block_alloc(unsigned int order, enum sloba_page_kind kind)
+{
+	struct slab *d = NULL;
+	unsigned int n;
+
+	if (order > SLOBA_MAX_ORDER)
+		return NULL;
+	if (pcp_usable(order)) {
+		struct list_head *l = &pcp.list[order];
+
+		if (!pcp.count[order]) {
+			pthread_mutex_lock(&buddy.lock);
+			for (n = PCP_BATCH_PAGES >> order; n; n--) {
+				d = buddy_alloc_locked(order);
+				if (!d)
+					break;
+				set_page_kind(d, PAGE_CACHED);
+				list_add_tail(&d->slab_list, l);
+				pcp.count[order]++;
+			}
+			pthread_mutex_unlock(&buddy.lock);
+		}
+		d = list_first_entry_or_null(l, struct slab, slab_list);
+		if (d) {
+			list_del(&d->slab_list);
+			pcp.count[order]--;
+		}
+	} else {
+		pthread_mutex_lock(&buddy.lock);
+		d = buddy_alloc_locked(order);
+		pthread_mutex_unlock(&buddy.lock);
+	}
+	if (d)
+		set_page_kind(d, kind);
+	return d;
+}
+
+/* Free a block: onto this thread's list, sending a batch on when full. */
+static void block_free(struct slab *d)
+{
+	unsigned int order = d->order;
+
+	if (pcp_usable(order)) {
+		set_page_kind(d, PAGE_CACHED);
+		list_add(&d->slab_list, &pcp.list[order]);
+		if (++pcp.count[order] <= PCP_HIGH_PAGES >> order)
+			return;
+		pthread_mutex_lock(&buddy.lock);
+		pcp_drain_locked(&pcp, order, PCP_BATCH_PAGES >> order);
+	} else {
+		pthread_mutex_lock(&buddy.lock);
+		buddy_free_locked(d);
+	}
 	purge_locked(buddy.retain);
 	pthread_mutex_unlock(&buddy.lock);
+}
+
+/* Does the fault injection of sloba_fail_page_alloc_every() fail this call? */
+static bool injected_failure(void)
+{
+	unsigned long every = __atomic_load_n(&buddy.fail_every,
+					      __ATOMIC_RELAXED);
+
+	return every && __atomic_add_fetch(&buddy.calls, 1,
+					   __ATOMIC_RELAXED) % every == 0;
 }
 
 struct slab *plat_slab_alloc(struct kmem_cache *s, gfp_t gfp,
@@ -238,7 +410,7 @@ struct slab *plat_slab_alloc(struct kmem_cache *s, gfp_t gfp,
 	(void)gfp;
 	(void)may_fail;
 	fail = __atomic_load_n(&buddy.fail_order, __ATOMIC_RELAXED);
-	if (fail && order >= fail)
+	if ((fail && order >= fail) || injected_failure())
 		return NULL;
 	d = block_alloc(order, PAGE_SLAB);
 	if (!d)
@@ -270,6 +442,8 @@ void *plat_large_alloc(size_t size, gfp_t gfp)
 
 	while ((PAGE_SIZE << order) < size && order <= SLOBA_MAX_ORDER)
 		order++;
+	if (injected_failure())
+		return NULL;
 	d = block_alloc(order, PAGE_LARGE);
 	if (!d)
 		return NULL;
@@ -289,7 +463,7 @@ static struct slab *large_desc(const void *p)
 	if (off >= sloba_arena.bytes || (off & (PAGE_SIZE - 1)))
 		return NULL;
 	d = &sloba_arena.desc[off >> PAGE_SHIFT];
-	return d->kind == PAGE_LARGE ? d : NULL;
+	return page_kind(d) == PAGE_LARGE ? d : NULL;
 }
 
 size_t plat_large_size(const void *p)
@@ -308,21 +482,32 @@ void plat_large_free(const void *p)
 	block_free(d);
 }
 
+/* Pages on threads' own lists count as free and as resident. */
 void sloba_page_stats(struct sloba_page_stats *st)
 {
+	size_t cached;
+
 	pthread_mutex_lock(&buddy.lock);
+	cached = pages_cached_locked();
 	st->arena_pages = buddy.top;
-	st->free_pages = buddy.nr_free;
-	st->resident_free_pages = buddy.nr_dirty;
+	st->free_pages = buddy.nr_free + cached;
+	st->resident_free_pages = buddy.nr_dirty + cached;
 	st->purges = buddy.purges;
 	pthread_mutex_unlock(&buddy.lock);
 	st->slab_pages = __atomic_load_n(&buddy.nr_slab, __ATOMIC_RELAXED);
 	st->large_pages = __atomic_load_n(&buddy.nr_large, __ATOMIC_RELAXED);
 }
 
+/* The calling thread's own blocks go back too; other threads keep theirs. */
 void sloba_trim(void)
 {
+	unsigned int o;
+
 	pthread_mutex_lock(&buddy.lock);
+	if (pcp.state == PCP_LIVE) {
+		for (o = 0; o < PCP_ORDERS; o++)
+			pcp_drain_locked(&pcp, o, pcp.count[o]);
+	}
 	purge_locked(0);
 	pthread_mutex_unlock(&buddy.lock);
 }
@@ -334,8 +519,7 @@ void sloba_fail_slab_order(unsigned int order)
 
 void sloba_fail_page_alloc_every(unsigned long n)
 {
-	pthread_mutex_lock(&buddy.lock);
-	buddy.fail_every = n;
-	buddy.calls = 0;
-	pthread_mutex_unlock(&buddy.lock);
+	__atomic_store_n(&buddy.fail_every, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&buddy.calls, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&buddy.fail_every, n, __ATOMIC_RELAXED);
 }

@@ -136,7 +136,13 @@ typedef long sloba_cpu_ref_t;
  * twice the cost, the two lines apparently evicting each other through the
  * L1's way predictor, which is keyed by a hash of the linear address.)
  */
-enum sloba_page_kind { PAGE_UNUSED, PAGE_FREE, PAGE_SLAB, PAGE_LARGE };
+enum sloba_page_kind {
+	PAGE_UNUSED,		/* inside a block, or not handed out */
+	PAGE_FREE,		/* first page of a block on a buddy list */
+	PAGE_CACHED,		/* ... of a block on a thread's own list */
+	PAGE_SLAB,
+	PAGE_LARGE,
+};
 
 struct slab {
 	struct slab *head;		/* slab of this page, or NULL */
