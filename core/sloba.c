@@ -27,9 +27,13 @@
  * sloba_cpu).  Allocation pops from it, free pushes onto it, whatever slab
  * the object came from: that is the whole fast path, with no lock and no
  * atomic instruction.  When the list is empty, a batch (cpu_batch) is taken
- * from one slab under the cache lock; when it is over its limit, a batch is
- * given back to the slabs.  An object freed on another CPU than the one
- * that allocated it simply joins the freeing CPU's list.
+ * from the slabs under the cache lock, a slab's free objects spliced in as
+ * they are linked and never-used objects linked in one pass (a cache with no
+ * free object first gets new slabs for the batch: up to SLOBA_REFILL_SLABS,
+ * the platform's trade between speed and footprint); when it is over its
+ * limit, a batch is given back, each run of objects from one slab in one
+ * piece.  An object freed on another CPU than the one that allocated it
+ * simply joins the freeing CPU's list.
  *
  * kmalloc.  28 size classes (8..4096 bytes, see sloba_kmalloc_sizes) are
  * ordinary caches; bigger requests go straight to the page allocator.
@@ -79,14 +83,6 @@ static inline size_t slab_bytes(const struct slab *slab)
 	return (size_t)PAGE_SIZE << slab->order;
 }
 
-/* Objects are cut from the slab's end: object i ends where i - 1 starts. */
-static inline void *slab_carve(const struct kmem_cache *s, struct slab *slab)
-{
-	char *end = (char *)plat_slab_addr(slab) + slab_bytes(slab);
-
-	return end - (size_t)(++slab->carved) * s->size;
-}
-
 /*
  * The index (counted from the slab's end) of the object that starts at p,
  * or -1 if p does not start an object that was ever handed out.
@@ -123,38 +119,33 @@ static void slab_now_empty(struct kmem_cache *s, struct slab *slab,
 	}
 }
 
-/* Put one object back on its slab's freelist (the caller counts nr_inuse). */
-static void slab_put_obj(struct kmem_cache *s, struct slab *slab, void *obj,
-			 struct list_head *to_free)
+/*
+ * Put @nr objects, linked from @head to @tail, back on their slab's freelist
+ * (the caller counts nr_inuse).
+ */
+static void slab_put_objs(struct kmem_cache *s, struct slab *slab,
+			  void *head, void *tail, unsigned int nr,
+			  struct list_head *to_free)
 {
-	set_fp(s, obj, slab->freelist);
-	slab->freelist = obj;
-	if (slab->inuse-- == slab->objects)
+	set_fp(s, tail, slab->freelist);
+	slab->freelist = head;
+	if (slab->inuse == slab->objects)
 		list_move(&slab->slab_list, &s->partial);
+	slab->inuse -= nr;
 	if (!slab->inuse)
 		slab_now_empty(s, slab, to_free);
 }
 
 /*
- * A chain of objects linked through s->offset, built by pushing at the
- * head.  Its tail is the first object pushed, so one chain can be hung
- * behind another without walking it.
+ * A chain of objects linked through s->offset, grown by hanging pieces in
+ * front of it.  It keeps its tail, so one chain can be hung behind another
+ * without walking it.
  */
 struct chain {
 	void *head;
 	void *tail;
 	unsigned int n;
 };
-
-static inline void chain_push(struct kmem_cache *s, struct chain *ch,
-			      void *obj)
-{
-	set_fp(s, obj, ch->head);
-	if (!ch->head)
-		ch->tail = obj;
-	ch->head = obj;
-	ch->n++;
-}
 
 /*
  * Take objects from @slab until @used and @fresh hold @want between them.
@@ -169,18 +160,44 @@ static void slab_take(struct kmem_cache *s, struct slab *slab,
 	/* Local copies: the links written below cannot alias them. */
 	struct chain u = *used, f = *fresh;
 	unsigned int have = u.n + f.n;
-	void *obj = slab->freelist, *next;
+	void *obj = slab->freelist, *first = obj, *last = NULL;
 
+	/* A prefix of the slab's freelist, hung in front of @used as it is. */
 	while (have < want && obj) {
-		next = get_fp(s, obj);
-		chain_push(s, &u, obj);
-		obj = next;
+		last = obj;
+		obj = get_fp(s, obj);
+		u.n++;
 		have++;
 	}
-	slab->freelist = obj;
-	while (have < want && slab->carved < slab->objects) {
-		chain_push(s, &f, slab_carve(s, slab));
-		have++;
+	if (last) {
+		set_fp(s, last, u.head);
+		if (!u.head)
+			u.tail = last;
+		u.head = first;
+		slab->freelist = obj;
+	}
+	/*
+	 * Then objects never handed out, cut from the slab's end downward:
+	 * object i ends where object i - 1 starts.  They are linked in that
+	 * order and hung in front of @fresh.
+	 */
+	if (have < want && slab->carved < slab->objects) {
+		unsigned int nr = min_t(unsigned int, want - have,
+					 slab->objects - slab->carved);
+		char *p = (char *)plat_slab_addr(slab) + slab_bytes(slab) -
+			  (size_t)(slab->carved + 1) * s->size;
+		unsigned int i;
+
+		first = p;
+		for (i = 1; i < nr; i++, p -= s->size)
+			set_fp(s, p, p - s->size);
+		set_fp(s, p, f.head);
+		if (!f.head)
+			f.tail = p;
+		f.head = first;
+		f.n += nr;
+		slab->carved += nr;
+		have += nr;
 	}
 	slab->inuse += have - used->n - fresh->n;
 	s->nr_inuse += have - used->n - fresh->n;
@@ -308,6 +325,41 @@ static void run_ctors(struct kmem_cache *s, void *fresh)
 }
 
 /*
+ * The cache has no free object: allocate slabs for @want objects (at most
+ * SLOBA_REFILL_SLABS of them, the platform's say) and put them on the
+ * empty list, where they count as empty for shrink and shutdown even if an
+ * interrupt refilled this CPU's freelist meanwhile and they stay unused.
+ * Called with the CPU pinned; drops the pin while the page allocator
+ * works.  Returns false when not even one slab could be had.
+ */
+static bool grow(struct kmem_cache *s, unsigned int want, gfp_t gfp,
+		 struct sloba_cpu **cp, unsigned long *flags)
+{
+	unsigned int n = 0, nr = DIV_ROUND_UP(want, s->objects);
+	unsigned long lflags, objs = 0;
+	struct slab *slab;
+	LIST_HEAD(slabs);
+
+	nr = clamp(nr, 1U, (unsigned int)SLOBA_REFILL_SLABS);
+	plat_cpu_put(s, *flags);
+	while (n < nr && (slab = new_slab(s, gfp))) {
+		list_add(&slab->slab_list, &slabs);
+		objs += slab->objects;
+		n++;
+	}
+	*cp = plat_cpu_get(s, flags);
+	if (!n)
+		return false;
+	plat_lock(&s->lock, &lflags);
+	list_splice_init(&slabs, &s->empty);
+	s->nr_empty += n;
+	s->nr_slabs += n;
+	s->nr_objs += objs;
+	plat_unlock(&s->lock, lflags);
+	return true;
+}
+
+/*
  * This CPU's freelist is empty, or the CPU does not cache this cache:
  * return one object and put up to cpu_batch - 1 more on @c, taken from as
  * many slabs as it takes.  Called and returns with the CPU pinned; *@cp
@@ -352,22 +404,9 @@ again:
 	plat_unlock(&s->lock, lflags);
 
 	if (!used.n && !fresh.n) {
-		plat_cpu_put(s, *flags);
-		slab = new_slab(s, gfp);
-		c = *cp = plat_cpu_get(s, flags);
-		if (!slab)
+		if (!grow(s, want, gfp, cp, flags))
 			return NULL;
-		/*
-		 * On the empty list: if an interrupt refilled this CPU's
-		 * freelist meanwhile, the slab may stay unused, and must
-		 * still count as empty for shrink and shutdown.
-		 */
-		plat_lock(&s->lock, &lflags);
-		list_add(&slab->slab_list, &s->empty);
-		s->nr_empty++;
-		s->nr_slabs++;
-		s->nr_objs += slab->objects;
-		plat_unlock(&s->lock, lflags);
+		c = *cp;
 		goto again;
 	}
 	if (fresh.n && s->ctor)
@@ -397,11 +436,20 @@ static void cpu_flush(struct kmem_cache *s, struct sloba_cpu *c,
 	obj = c->freelist;
 	plat_lock(&s->lock, &lflags);
 	s->nr_inuse -= n;
-	while (n--) {
-		void *next = get_fp(s, obj);
+	while (n) {
+		/* A run of objects of one slab goes back in one piece. */
+		struct slab *slab = plat_virt_to_slab(obj);
+		uintptr_t start = (uintptr_t)plat_slab_addr(slab);
+		size_t bytes = slab_bytes(slab);
+		void *head = obj, *tail;
+		unsigned int nr = 0;
 
-		slab_put_obj(s, plat_virt_to_slab(obj), obj, &to_free);
-		obj = next;
+		do {
+			tail = obj;
+			obj = get_fp(s, obj);
+			nr++;
+		} while (--n && (uintptr_t)obj - start < bytes);
+		slab_put_objs(s, slab, head, tail, nr, &to_free);
 	}
 	plat_unlock(&s->lock, lflags);
 	c->freelist = obj;
@@ -426,7 +474,7 @@ static void free_direct(struct kmem_cache *s, void *obj)
 			memset(obj, SLOBA_POISON_FREE, s->object_size);
 	}
 	s->nr_inuse--;
-	slab_put_obj(s, slab, obj, &to_free);
+	slab_put_objs(s, slab, obj, obj, 1, &to_free);
 	plat_unlock(&s->lock, lflags);
 	free_slabs(s, &to_free);
 }

@@ -9,10 +9,11 @@
  * functions declared at the end of this file:
  *
  * "sloba_plat.h", included here, before struct kmem_cache exists:
- *   size_t, bool, NULL, gfp_t, slab_flags_t, struct list_head and the
- *   kernel's list_* helpers, struct rcu_head, call_rcu(), rcu_barrier(),
- *   likely(), unlikely(), __always_inline, noinline, ALIGN(), ARRAY_SIZE(),
- *   min(), max(), max_t(), clamp(), container_of(), memset(), memcpy(),
+ *   size_t, uintptr_t, bool, NULL, gfp_t, slab_flags_t, struct list_head
+ *   and the kernel's list_* helpers, struct rcu_head, call_rcu(),
+ *   rcu_barrier(), likely(), unlikely(), __always_inline, noinline, ALIGN(),
+ *   DIV_ROUND_UP(), ARRAY_SIZE(), min(), max(), min_t(), max_t(), clamp(),
+ *   container_of(), memset(), memcpy(),
  *   snprintf(), __printf(), PAGE_SIZE, PAGE_SHIFT, ZERO_SIZE_PTR,
  *   ZERO_OR_NULL_PTR(), __GFP_ZERO, __GFP_NOWARN, the SLAB_* creation
  *   flags (HWCACHE_ALIGN, TYPESAFE_BY_RCU, POISON, RED_ZONE, STORE_USER,
@@ -21,6 +22,8 @@
  *   sloba_lock_t      a lock usable with interrupts off (kernel: spinlock)
  *   sloba_cpu_ref_t   what kmem_cache::cpu holds to find a CPU's state
  *   SLOBA_MAX_ORDER   the largest order the page allocator hands out
+ *   SLOBA_REFILL_SLABS  how many new slabs a dry cache may take at once
+ *                     to refill a CPU's batch (1 puts footprint first)
  *
  *   struct slab       the descriptor of a slab's first page (may still be
  *                     incomplete here), with at least

@@ -25,5 +25,11 @@ typedef spinlock_t sloba_lock_t;
 typedef struct sloba_cpu __percpu *sloba_cpu_ref_t;
 
 #define SLOBA_MAX_ORDER		(MAX_ORDER - 1)
+/*
+ * One new slab per refill: a cache touched once on each CPU then holds one
+ * slab there, not a batch's worth (the kernel's many small caches make
+ * that the footprint that counts).
+ */
+#define SLOBA_REFILL_SLABS	1
 
 #endif /* MM_SLOBA_PLAT_H */

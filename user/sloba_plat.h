@@ -28,10 +28,12 @@
 #endif
 #define noinline	__attribute__((noinline))
 #define ALIGN(x, a)	(((x) + (a) - 1) & ~((__typeof__(x))(a) - 1))
+#define DIV_ROUND_UP(n, d)	(((n) + (d) - 1) / (d))
 #define min(a, b)	((a) < (b) ? (a) : (b))
 #define max(a, b)	((a) > (b) ? (a) : (b))
 #define clamp(v, lo, hi) min(max(v, lo), hi)
 #define max_t(type, a, b) max((type)(a), (type)(b))
+#define min_t(type, a, b) min((type)(a), (type)(b))
 #define __printf(a, b)	__attribute__((format(printf, a, b)))
 #define container_of(p, type, member) caa_container_of(p, type, member)
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
@@ -78,6 +80,12 @@ static inline void rcu_barrier(void)
 #define PAGE_SHIFT	12
 #define PAGE_SIZE	(1UL << PAGE_SHIFT)
 #define SLOBA_MAX_ORDER	10	/* blocks of up to 4 MiB, as Linux */
+/*
+ * A cache that runs dry takes slabs for a whole CPU batch at once: a thread
+ * allocating thousands of 2 KiB objects then takes the cache lock once per
+ * batch, not once per two objects.
+ */
+#define SLOBA_REFILL_SLABS	8
 
 typedef unsigned int gfp_t;
 typedef unsigned int slab_flags_t;
