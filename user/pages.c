@@ -22,10 +22,10 @@
  * they go back when it exits, and when it calls sloba_trim().  They count
  * as free (and maybe resident) in sloba_page_stats().
  *
- * One mutex protects the free lists and the descriptors of free blocks.
- * Descriptors of blocks on a per-thread list belong to that thread, those
- * of allocated blocks to whoever allocated them (the core, under its cache
- * lock, for slabs).
+ * One mutex (adaptive: it spins a little before sleeping) protects the
+ * free lists and the descriptors of free blocks.  Descriptors of blocks on
+ * a per-thread list belong to that thread, those of allocated blocks to
+ * whoever allocated them (the core, under its cache lock, for slabs).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,6 +100,7 @@ void sloba_pages_init(void)
 	char *raw;
 	int i;
 
+	plat_lock_init(&buddy.lock);	/* adaptive, as the cache locks */
 	for (i = 0; i <= SLOBA_MAX_ORDER; i++)
 		INIT_LIST_HEAD(&buddy.free[i]);
 	buddy.retain = env_size("SLOBA_RETAIN_MIB", RETAIN_DEFAULT_MIB) << 8;
