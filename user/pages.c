@@ -14,13 +14,14 @@
  * free blocks go back to the operating system with madvise(MADV_DONTNEED).
  *
  * Small blocks (orders below PCP_ORDERS: every slab of the kmalloc classes,
- * and large allocations up to 16 KiB) also pass through per-thread lists, as the kernel's per-CPU page lists:
- * a thread allocates from and frees to its own list without a lock, and
- * moves PCP_BATCH_PAGES at a time between it and the buddy lists, so a
- * cache that grows and shrinks by whole slabs does not take the buddy lock
- * for every slab.  A thread holds at most PCP_HIGH_PAGES per order there;
- * they go back when it exits, and when it calls sloba_trim().  They count
- * as free (and maybe resident) in sloba_page_stats().
+ * and large allocations up to 16 KiB) also pass through per-thread lists,
+ * as the kernel's per-CPU page lists: a thread allocates from and frees to
+ * its own list without a lock, and moves PCP_BATCH_PAGES at a time between
+ * it and the buddy lists, so a cache that grows and shrinks by whole slabs
+ * does not take the buddy lock for every slab.  A thread holds at most
+ * PCP_HIGH_PAGES per order there; they go back when it exits, and when it
+ * calls sloba_trim().  They count as free (and maybe resident) in
+ * sloba_page_stats().
  *
  * One mutex (adaptive: it spins a little before sleeping) protects the
  * free lists and the descriptors of free blocks.  Descriptors of blocks on
@@ -290,15 +291,22 @@ static void pcp_drain_locked(struct pcp *p, unsigned int order,
 	}
 }
 
-/* Thread exit: everything on the thread's lists goes back. */
+/* Everything on a thread's lists goes back to the buddy. */
+static void pcp_drain_all_locked(struct pcp *p)
+{
+	unsigned int o;
+
+	for (o = 0; o < PCP_ORDERS; o++)
+		pcp_drain_locked(p, o, p->count[o]);
+}
+
+/* Thread exit: the thread's lists go back. */
 static void pcp_exit(void *arg)
 {
 	struct pcp *p = arg;
-	unsigned int o;
 
 	pthread_mutex_lock(&buddy.lock);
-	for (o = 0; o < PCP_ORDERS; o++)
-		pcp_drain_locked(p, o, p->count[o]);
+	pcp_drain_all_locked(p);
 	pthread_mutex_unlock(&buddy.lock);
 	p->state = PCP_OFF;	/* later frees (other exit hooks) go direct */
 }
@@ -502,13 +510,9 @@ void sloba_page_stats(struct sloba_page_stats *st)
 /* The calling thread's own blocks go back too; other threads keep theirs. */
 void sloba_trim(void)
 {
-	unsigned int o;
-
 	pthread_mutex_lock(&buddy.lock);
-	if (pcp.state == PCP_LIVE) {
-		for (o = 0; o < PCP_ORDERS; o++)
-			pcp_drain_locked(&pcp, o, pcp.count[o]);
-	}
+	if (pcp.state == PCP_LIVE)
+		pcp_drain_all_locked(&pcp);
 	purge_locked(0);
 	pthread_mutex_unlock(&buddy.lock);
 }
