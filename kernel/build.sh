@@ -24,7 +24,9 @@ SLOBA_CACHE=${SLOBA_CACHE:-${HOME:-/tmp}/.cache/sloba}
 tarball=/usr/src/linux-source-6.1.tar.xz
 # Bump when the way trees or configs are made changes, to drop old ones.
 recipe=2
-keep_builds=12 keep_trees=4
+# How many build folders and source trees the cache keeps (least recently
+# used go first; one in use is never deleted).
+keep_builds=${SLOBA_KEEP_BUILDS:-12} keep_trees=${SLOBA_KEEP_TREES:-4}
 
 usage() {
 	cat >&2 <<EOF
@@ -39,7 +41,8 @@ usage: ${0##*/} [--alloc NAME] [--config FRAGMENT]... [--print-dir | --print-src
   --print-src       only prepare the patched source tree and print its path
   --jobs N          parallel make jobs (default: number of CPUs)
   --quiet           keep make's output in <build>/build.log, show it on failure
-Environment: SLOBA_CACHE (default ~/.cache/sloba).
+Environment: SLOBA_CACHE (default ~/.cache/sloba), SLOBA_KEEP_BUILDS (12)
+and SLOBA_KEEP_TREES (4): how many build folders and trees the cache keeps.
 EOF
 	exit 2
 }
