@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * SLOBA: a slab allocator that keeps its state in two places.
+ * SLOBA: page-sized slabs behind per-CPU lists of free objects that CPUs
+ * trade whole, without a lock.
  *
  * Slabs.  A slab is one page (2^order pages for objects that do not fit a
  * page well) cut into equal objects of kmem_cache::size bytes.  Objects are
@@ -13,51 +14,86 @@
  * freelist head and its counters -- lives in the page descriptor, not in the
  * page, so the whole page holds objects and a 2048-byte class fits twice.
  *
- * Each cache keeps its slabs on three lists: partial (some objects free),
- * full, and empty.  A slab whose last object comes back goes back to the
- * page allocator, except for a few kept on the empty list
- * (kmem_cache::max_empty) so that a workload crossing a page boundary back
- * and forth does not hit the page allocator every time;
- * sloba_cache_shrink() releases those.  Slabs of a SLAB_TYPESAFE_BY_RCU
- * cache are released only after an RCU grace period, while their objects
- * are reused at once, as that flag promises.
+ * Each cache has, per NUMA node (struct sloba_node), three lists of slabs:
+ * partial (some objects free), full, and empty.  A slab whose last object
+ * comes back goes back to the page allocator, except for a few kept on the
+ * empty list (kmem_cache::max_empty) so that a workload crossing a page
+ * boundary back and forth does not hit the page allocator every time.
+ * Slabs of a SLAB_TYPESAFE_BY_RCU cache are released only after an RCU
+ * grace period, while their objects are reused at once, as that flag
+ * promises.
  *
- * CPU freelists.  In front of the slabs every CPU (every thread, in
- * userspace) has, per cache, a short LIFO of free objects (struct
- * sloba_cpu).  Allocation pops from it, free pushes onto it, whatever slab
- * the object came from: that is the whole fast path, with no lock and no
- * atomic instruction.  When the list is empty, a batch (cpu_batch) is taken
- * from the slabs under the cache lock, a slab's free objects spliced in as
- * they are linked and never-used objects linked in one pass (a cache with no
- * free object first gets new slabs for the batch: up to SLOBA_REFILL_SLABS,
- * the platform's trade between speed and footprint); when it is over its
- * limit, a batch is given back, each run of objects from one slab in one
- * piece.  An object freed on another CPU than the one that allocated it
- * simply joins the freeing CPU's list.
+ * CPU lists.  In front of the slabs every CPU (every thread, in userspace)
+ * has, per cache, a LIFO of free objects, "main", of at most cpu_batch
+ * objects (struct sloba_cpu).  Allocation pops from it, free pushes onto
+ * it, whatever slab or CPU the object came from: that is the whole fast
+ * path, with no lock and no atomic instruction, and an object freed on
+ * another CPU than the one that allocated it costs exactly a local free.
+ * Behind main each CPU keeps a "spare", a chain of exactly cpu_batch
+ * objects, and behind the CPUs each node keeps a "barn" of such chains:
+ *
+ *   main full  -> it becomes the spare; the old spare goes to the barn
+ *                 (one compare-and-exchange), or, if the barn is full,
+ *                 back to its slabs (the node lock);
+ *   main empty -> the spare becomes main; or a chain comes from the barn
+ *                 (one exchange); or, if the barn is empty, cpu_batch
+ *                 objects come from the slabs (the node lock).
+ *
+ * A chain moves between a CPU and the barn as one pointer: nothing is
+ * walked and no lock is taken, so a producer on one CPU and a consumer on
+ * another pass objects to each other in whole chains, and the slabs and the
+ * page allocator see nothing of it.  Only the barn's misses and overflows
+ * reach the slabs, a chain at a time under the node's lock.  What is left
+ * on the flush side is the spare, the colder of a CPU's two lists.
+ *
+ * Why this design.  Three were tried against the producer/consumer
+ * benchmark (bench/prodcons.c: one thread allocates, another frees, per 1000
+ * pairs): the earlier SLOBA (CPU freelists, every refill and flush a batch
+ * walked under one cache lock), the same lists with a spare and a barn
+ * under a node lock (SLUB's sheaves and barn, SLAB's array caches and shared
+ * array), and this lock-free barn.  With chains of cpu_batch objects, a
+ * locked barn costs 2000 / cpu_batch lock acquisitions per 1000 pairs (33
+ * at 256 bytes, 167 at 4 KiB): meeting 20 would have meant chains of 100
+ * objects, 400 KiB per CPU at 4 KiB.  Per-CPU slab ownership with lock-free
+ * remote frees (SLUB up to 6.19) keeps the slab freelists as the unit of
+ * exchange, but a slab of one 4 KiB object changes state on every remote
+ * free, which takes the list lock and the page allocator every time.
+ * Exchanging whole chains keeps what makes SLOBA SLOBA -- page-sized slabs
+ * cut from the end, the header in the page descriptor, LIFO lists, a
+ * footprint of a few objects per CPU -- and the numbers are in README.md.
  *
  * kmalloc.  28 size classes (8..4096 bytes, see sloba_kmalloc_sizes) are
  * ordinary caches; bigger requests go straight to the page allocator.
  * kfree() and ksize() find an object's cache through its page descriptor,
  * so kfree() also takes objects from kmem_cache_alloc().
  *
- * Locking.
+ * Locking, outermost first:
  *   plat_cpu_get()/plat_cpu_put()  pin this CPU's struct sloba_cpu (the
  *                                  kernel disables interrupts)
- *     kmem_cache::lock             the cache's lists and counters, and
+ *     sloba_node::lock             the node's lists and counters, and
  *                                  every slab's freelist, inuse, carved
- * The page allocator is never called with kmem_cache::lock held: new slabs
- * are allocated after dropping it (and, in the kernel, with interrupts back
- * on when the gfp mask allows sleeping), and empty slabs are collected on a
- * private list and released after unlocking.
+ *   sloba_node::barn[]             atomic: never under a lock
+ * The page allocator is never called with a node lock held: new slabs are
+ * allocated after dropping it (and, in the kernel, with interrupts back on
+ * when the gfp mask allows sleeping), and empty slabs are collected on a
+ * private list and released after unlocking.  Only one node lock is held
+ * at a time.
+ *
+ * Footprint.  A CPU holds at most 2 * cpu_batch free objects per cache and
+ * a node's barn at most barn_max chains (platform budget SLOBA_BARN_BYTES).
+ * The kernel's reaper gives back the lists of CPUs that stopped using a
+ * cache and the barn chains nobody took (sloba_cpu_reap, sloba_cache_reap);
+ * its shrinker releases all of it under memory pressure; userspace gives a
+ * thread's lists back when the thread exits.
  *
  * Debugging.  A cache created with SLAB_CONSISTENCY_CHECKS, SLAB_POISON,
  * SLAB_RED_ZONE or SLAB_STORE_USER -- or every cache, when the platform says
- * so (plat_debug_all) -- has no CPU freelists: every free is checked under
- * the lock (the pointer starts an object of this cache, the object is not
+ * so (plat_debug_all) -- has no CPU lists: every free is checked under the
+ * node lock (the pointer starts an object of this cache, the object is not
  * already free), and free objects without a constructor are filled with
  * POISON_FREE and checked for writes when they are handed out again.  An
  * immediate double free is caught in every cache, because the object is
- * then the head of the CPU freelist.
+ * then the head of main.
  */
 #include "sloba.h"
 #include "sloba_plat_inline.h"
@@ -83,6 +119,28 @@ static inline size_t slab_bytes(const struct slab *slab)
 	return (size_t)PAGE_SIZE << slab->order;
 }
 
+static inline struct sloba_node *slab_node(struct kmem_cache *s,
+					   const struct slab *slab)
+{
+	return &s->node[plat_slab_nid(slab)];
+}
+
+static inline struct sloba_node *local_node(struct kmem_cache *s)
+{
+	return &s->node[plat_local_nid()];
+}
+
+static void node_lock(struct sloba_node *n, unsigned long *flags)
+{
+	plat_lock(&n->lock, flags);
+	n->lock_acquisitions++;
+}
+
+#define node_unlock(n, flags)	plat_unlock(&(n)->lock, flags)
+
+#define for_each_sloba_node(s, n) \
+	for ((n) = (s)->node; (n) < (s)->node + plat_nr_nodes(); (n)++)
+
 /*
  * The index (counted from the slab's end) of the object that starts at p,
  * or -1 if p does not start an object that was ever handed out.
@@ -102,38 +160,39 @@ static long obj_index(const struct kmem_cache *s, const struct slab *slab,
 }
 
 /* ---------------------------------------------------------------------
- * Slab lists: everything here runs with s->lock held
+ * Slab lists: everything here runs with the node's lock held
  */
 
 /* A slab just lost its last object: keep it, or queue it on @to_free. */
-static void slab_now_empty(struct kmem_cache *s, struct slab *slab,
-			   struct list_head *to_free)
+static void slab_now_empty(struct kmem_cache *s, struct sloba_node *n,
+			   struct slab *slab, struct list_head *to_free)
 {
-	if (s->nr_empty < s->max_empty) {
-		list_move(&slab->slab_list, &s->empty);
-		s->nr_empty++;
+	if (n->nr_empty < s->max_empty) {
+		list_move(&slab->slab_list, &n->empty);
+		WRITE_ONCE(n->nr_empty, n->nr_empty + 1);
 	} else {
 		list_move(&slab->slab_list, to_free);
-		s->nr_slabs--;
-		s->nr_objs -= slab->objects;
+		WRITE_ONCE(n->nr_slabs, n->nr_slabs - 1);
+		n->nr_objs -= slab->objects;
+		n->slabs_freed++;
 	}
 }
 
 /*
- * Put @nr objects, linked from @head to @tail, back on their slab's freelist
- * (the caller counts nr_inuse).
+ * Put @nr objects, linked from @head to @tail, back on their slab's
+ * freelist (the caller counts nr_inuse).
  */
-static void slab_put_objs(struct kmem_cache *s, struct slab *slab,
-			  void *head, void *tail, unsigned int nr,
-			  struct list_head *to_free)
+static void slab_put_objs(struct kmem_cache *s, struct sloba_node *n,
+			  struct slab *slab, void *head, void *tail,
+			  unsigned int nr, struct list_head *to_free)
 {
 	set_fp(s, tail, slab->freelist);
 	slab->freelist = head;
 	if (slab->inuse == slab->objects)
-		list_move(&slab->slab_list, &s->partial);
+		list_move(&slab->slab_list, &n->partial);
 	slab->inuse -= nr;
 	if (!slab->inuse)
-		slab_now_empty(s, slab, to_free);
+		slab_now_empty(s, n, slab, to_free);
 }
 
 /*
@@ -153,9 +212,9 @@ struct chain {
  * then newly carved ones, which go on @fresh because their constructor has
  * yet to run.
  */
-static void slab_take(struct kmem_cache *s, struct slab *slab,
-		      unsigned int want, struct chain *used,
-		      struct chain *fresh)
+static void slab_take(struct kmem_cache *s, struct sloba_node *n,
+		      struct slab *slab, unsigned int want,
+		      struct chain *used, struct chain *fresh)
 {
 	/* Local copies: the links written below cannot alias them. */
 	struct chain u = *used, f = *fresh;
@@ -200,13 +259,13 @@ static void slab_take(struct kmem_cache *s, struct slab *slab,
 		have += nr;
 	}
 	slab->inuse += have - used->n - fresh->n;
-	s->nr_inuse += have - used->n - fresh->n;
+	n->nr_inuse += have - used->n - fresh->n;
 	*used = u;
 	*fresh = f;
 	if (slab->inuse == slab->objects)
-		list_move(&slab->slab_list, &s->full);
+		list_move(&slab->slab_list, &n->full);
 	else
-		list_move(&slab->slab_list, &s->partial);
+		list_move(&slab->slab_list, &n->partial);
 }
 
 /* ---------------------------------------------------------------------
@@ -239,15 +298,15 @@ static void free_slabs(struct kmem_cache *s, struct list_head *to_free)
  * find that many contiguous pages, of the smallest order that holds one
  * object: fragmented memory makes slabs less dense, not allocations fail.
  */
-static struct slab *new_slab(struct kmem_cache *s, gfp_t gfp)
+static struct slab *new_slab(struct kmem_cache *s, gfp_t gfp, int nid)
 {
 	unsigned int order = s->order;
 	struct slab *slab;
 
-	slab = plat_slab_alloc(s, gfp, order, s->min_order < order);
+	slab = plat_slab_alloc(s, gfp, order, s->min_order < order, nid);
 	if (!slab && s->min_order < order) {
 		order = s->min_order;
-		slab = plat_slab_alloc(s, gfp, order, false);
+		slab = plat_slab_alloc(s, gfp, order, false, nid);
 	}
 	if (!slab)
 		return NULL;
@@ -261,7 +320,7 @@ static struct slab *new_slab(struct kmem_cache *s, gfp_t gfp)
 }
 
 /* ---------------------------------------------------------------------
- * Debug checks (SLOBA_F_DEBUG caches; s->lock held)
+ * Debug checks (SLOBA_F_DEBUG caches; node lock held)
  */
 
 /* Free objects are poisoned unless something else owns their contents. */
@@ -315,6 +374,43 @@ static void debug_check_poison(struct kmem_cache *s, void *obj)
 }
 
 /* ---------------------------------------------------------------------
+ * The barn: whole chains of cpu_batch objects, traded without a lock
+ */
+
+/* Take a chain from @n's barn, or NULL when it has none. */
+static void *barn_take(struct kmem_cache *s, struct sloba_node *n)
+{
+	unsigned int i;
+	void *chain;
+
+	for (i = 0; i < s->barn_max; i++) {
+		if (!READ_ONCE(n->barn[i]))
+			continue;
+		chain = plat_xchg(&n->barn[i], NULL);
+		if (chain) {
+			WRITE_ONCE(n->barn_ops, READ_ONCE(n->barn_ops) + 1);
+			return chain;
+		}
+	}
+	return NULL;
+}
+
+/* Put @chain in an empty slot of @n's barn; false when the barn is full. */
+static bool barn_put(struct kmem_cache *s, struct sloba_node *n, void *chain)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->barn_max; i++) {
+		if (!READ_ONCE(n->barn[i]) &&
+		    plat_cmpxchg(&n->barn[i], NULL, chain) == NULL) {
+			WRITE_ONCE(n->barn_ops, READ_ONCE(n->barn_ops) + 1);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* ---------------------------------------------------------------------
  * The slow paths
  */
 
@@ -325,168 +421,264 @@ static void run_ctors(struct kmem_cache *s, void *fresh)
 }
 
 /*
- * The cache has no free object: allocate slabs for @want objects (at most
- * SLOBA_REFILL_SLABS of them, the platform's say) and put them on the
- * empty list, where they count as empty for shrink and shutdown even if an
- * interrupt refilled this CPU's freelist meanwhile and they stay unused.
- * Called with the CPU pinned; drops the pin while the page allocator
- * works.  Returns false when not even one slab could be had.
+ * Give the @nr objects of the chain at @obj back to their slabs, each run
+ * of objects of one slab in one piece, taking the lock of each slab's node
+ * in turn.  Returns what follows the last object given back.
  */
-static bool grow(struct kmem_cache *s, unsigned int want, gfp_t gfp,
-		 struct sloba_cpu **cp, unsigned long *flags)
+static void *flush_chain(struct kmem_cache *s, void *obj, unsigned int nr)
 {
-	unsigned int n = 0, nr = DIV_ROUND_UP(want, s->objects);
-	unsigned long lflags, objs = 0;
-	struct slab *slab;
-	LIST_HEAD(slabs);
+	struct sloba_node *n = NULL, *here = local_node(s);
+	unsigned long lflags = 0;
+	LIST_HEAD(to_free);
 
-	nr = clamp(nr, 1U, (unsigned int)SLOBA_REFILL_SLABS);
-	plat_cpu_put(s, *flags);
-	while (n < nr && (slab = new_slab(s, gfp))) {
-		list_add(&slab->slab_list, &slabs);
-		objs += slab->objects;
-		n++;
+	while (nr) {
+		struct slab *slab = plat_virt_to_slab(obj);
+		struct sloba_node *sn = slab_node(s, slab);
+		uintptr_t start = (uintptr_t)plat_slab_addr(slab);
+		size_t bytes = slab_bytes(slab);
+		void *head = obj, *tail;
+		unsigned int run = 0;
+
+		if (sn != n) {
+			if (n)
+				node_unlock(n, lflags);
+			n = sn;
+			node_lock(n, &lflags);
+			n->flush_slabs++;
+		}
+		do {
+			tail = obj;
+			obj = get_fp(s, obj);
+			run++;
+		} while (--nr && (uintptr_t)obj - start < bytes);
+		n->nr_inuse -= run;
+		if (n != here)
+			n->remote_frees += run;
+		slab_put_objs(s, n, slab, head, tail, run, &to_free);
 	}
-	*cp = plat_cpu_get(s, flags);
-	if (!n)
-		return false;
-	plat_lock(&s->lock, &lflags);
-	list_splice_init(&slabs, &s->empty);
-	s->nr_empty += n;
-	s->nr_slabs += n;
-	s->nr_objs += objs;
-	plat_unlock(&s->lock, lflags);
-	return true;
+	if (n)
+		node_unlock(n, lflags);
+	free_slabs(s, &to_free);
+	return obj;
 }
 
 /*
- * This CPU's freelist is empty, or the CPU does not cache this cache:
- * return one object and put up to cpu_batch - 1 more on @c, taken from as
- * many slabs as it takes.  Called and returns with the CPU pinned; *@cp
- * and *@flags may change, because the pin is dropped while a new slab is
- * allocated.
+ * Allocate slabs for @want objects of node @n (at most SLOBA_REFILL_SLABS
+ * of them, the platform's say) onto @slabs.  Called with the CPU pinned;
+ * drops the pin while the page allocator works.  Returns how many.
+ */
+static unsigned int grow(struct kmem_cache *s, struct sloba_node *n,
+			 unsigned int want, gfp_t gfp, struct list_head *slabs,
+			 struct sloba_cpu **cp, unsigned long *flags)
+{
+	unsigned int i, nr = DIV_ROUND_UP(want, s->objects);
+	struct slab *slab;
+
+	nr = clamp(nr, 1U, (unsigned int)SLOBA_REFILL_SLABS);
+	plat_cpu_put(s, *flags);
+	for (i = 0; i < nr; i++) {
+		slab = new_slab(s, gfp, (int)(n - s->node));
+		if (!slab)
+			break;
+		list_add_tail(&slab->slab_list, slabs);
+	}
+	*cp = plat_cpu_get(s, flags);
+	return i;
+}
+
+/* Hang a new slab on its node's empty list (that node's lock held). */
+static void add_slab(struct sloba_node *n, struct slab *slab)
+{
+	list_move(&slab->slab_list, &n->empty);
+	WRITE_ONCE(n->nr_empty, n->nr_empty + 1);
+	WRITE_ONCE(n->nr_slabs, n->nr_slabs + 1);
+	n->nr_objs += slab->objects;
+	n->slabs_allocated++;
+}
+
+/*
+ * Take up to @want objects from the slabs of node @n (what its partial and
+ * empty slabs have: a slab is not grown for the rest), growing it when it
+ * has none: a dry node costs two trips to its lock, one to find it dry and
+ * one to hang the new slabs and take from them.  New slabs go on the empty
+ * list first, where they count as empty for shrink and shutdown even if an
+ * interrupt refilled this CPU's list meanwhile and they stay unused.
+ * Called with the CPU pinned (*@cp and *@flags may change).  Returns the
+ * objects linked from their head, NULL-terminated, with their number in
+ * *@got, constructors run; NULL when the page allocator failed.
+ */
+static void *refill_from_slabs(struct kmem_cache *s, struct sloba_node *n,
+			       unsigned int want, gfp_t gfp,
+			       struct sloba_cpu **cp, unsigned long *flags,
+			       unsigned int *got)
+{
+	struct chain used = { NULL, NULL, 0 }, fresh = { NULL, NULL, 0 };
+	struct slab *slab, *next;
+	unsigned long lflags;
+	LIST_HEAD(slabs);
+
+	for (;;) {
+		node_lock(n, &lflags);
+		list_for_each_entry_safe(slab, next, &slabs, slab_list)
+			if (slab_node(s, slab) == n)
+				add_slab(n, slab);
+		while (used.n + fresh.n < want) {
+			slab = list_first_entry_or_null(&n->partial, struct slab,
+							slab_list);
+			if (!slab) {
+				slab = list_first_entry_or_null(&n->empty,
+								struct slab,
+								slab_list);
+				if (!slab)
+					break;
+				WRITE_ONCE(n->nr_empty, n->nr_empty - 1);
+			}
+			slab_take(s, n, slab, want, &used, &fresh);
+		}
+		if (used.n || fresh.n) {
+			n->refill_slabs++;
+			if (want == 1)
+				n->alloc_direct++;
+		}
+		node_unlock(n, lflags);
+		/* The page allocator may have fallen back to another node. */
+		list_for_each_entry_safe(slab, next, &slabs, slab_list) {
+			struct sloba_node *other = slab_node(s, slab);
+
+			node_lock(other, &lflags);
+			add_slab(other, slab);
+			node_unlock(other, lflags);
+			n = other;		/* take from there */
+		}
+		if (used.n || fresh.n)
+			break;
+		if (!list_empty(&slabs))	/* fell back: take from there */
+			continue;
+		if (!grow(s, n, want, gfp, &slabs, cp, flags))
+			return NULL;
+	}
+	if (fresh.n && s->ctor)
+		run_ctors(s, fresh.head);
+	/* One chain, fresh objects behind the used ones. */
+	if (used.n)
+		set_fp(s, used.tail, fresh.head);
+	if (poisoned(s) && used.n)
+		debug_check_poison(s, used.head);
+	*got = used.n + fresh.n;
+	return used.n ? used.head : fresh.head;
+}
+
+/* A slow path pops the head of main, which it knows is there. */
+static void *main_pop_slow(struct kmem_cache *s, struct sloba_cpu *c)
+{
+	void *obj = c->freelist;
+
+	c->freelist = get_fp(s, obj);
+	c->count--;
+	c->slow_out++;
+	return obj;
+}
+
+/*
+ * Main is empty, or this CPU does not cache this cache: return one object
+ * and leave main as full as the spare, the barn or the slabs make it.
+ * Called and returns with the CPU pinned; *@cp and *@flags may change,
+ * because the pin is dropped while a new slab is allocated.
  */
 static void *cpu_refill(struct kmem_cache *s, struct sloba_cpu **cp,
 			gfp_t gfp, unsigned long *flags)
 {
 	struct sloba_cpu *c = *cp;
-	struct chain used, fresh;
-	struct slab *slab;
-	unsigned long lflags;
-	unsigned int want;
-	void *obj;
+	unsigned int got;
+	void *chain;
 
 	if (!c->limit && !(s->sflags & SLOBA_F_DEBUG) && plat_cpu_activate(s, c))
-		c->limit = s->cpu_limit;
-again:
-	if (c->freelist) {		/* refilled while we were away */
-		obj = c->freelist;
-		c->freelist = get_fp(s, obj);
-		c->count--;
-		return obj;
-	}
-	want = c->limit ? s->cpu_batch : 1;
-	used = (struct chain){ NULL, NULL, 0 };
-	fresh = used;
-	plat_lock(&s->lock, &lflags);
-	while (used.n + fresh.n < want) {
-		slab = list_first_entry_or_null(&s->partial, struct slab,
-						slab_list);
-		if (!slab) {
-			slab = list_first_entry_or_null(&s->empty, struct slab,
-							slab_list);
-			if (!slab)
-				break;
-			s->nr_empty--;
+		c->limit = s->cpu_batch;
+	if (!c->limit)
+		return refill_from_slabs(s, local_node(s), 1, gfp, cp, flags,
+					 &got);
+	c->alloc_slow++;
+	if (c->freelist)		/* an interrupt freed one meanwhile */
+		return main_pop_slow(s, c);
+	if (c->spare) {
+		chain = c->spare;
+		c->spare = NULL;
+		c->refill_spare++;
+		got = s->cpu_batch;
+	} else {
+		chain = barn_take(s, local_node(s));
+		if (chain) {
+			c->refill_barn++;
+			got = s->cpu_batch;
+		} else {
+			chain = refill_from_slabs(s, local_node(s),
+						  s->cpu_batch, gfp, cp, flags,
+						  &got);
+			if (!chain)
+				return NULL;
+			c = *cp;
+			/* Main filled up while the page allocator worked? */
+			if (c->freelist) {
+				flush_chain(s, chain, got);
+				return main_pop_slow(s, c);
+			}
 		}
-		slab_take(s, slab, want, &used, &fresh);
 	}
-	plat_unlock(&s->lock, lflags);
-
-	if (!used.n && !fresh.n) {
-		if (!grow(s, want, gfp, cp, flags))
-			return NULL;
-		c = *cp;
-		goto again;
-	}
-	if (fresh.n && s->ctor)
-		run_ctors(s, fresh.head);
-	/* One chain, fresh objects behind the used ones; hand out its head. */
-	if (used.n)
-		set_fp(s, used.tail, fresh.head);
-	obj = used.n ? used.head : fresh.head;
-	c->freelist = get_fp(s, obj);
-	c->count = used.n + fresh.n - 1;
-	if (poisoned(s) && used.n)
-		debug_check_poison(s, obj);
-	return obj;
-}
-
-/* Give the first @n objects on @c back to their slabs. */
-static void cpu_flush(struct kmem_cache *s, struct sloba_cpu *c,
-		      unsigned int n)
-{
-	struct list_head to_free;
-	unsigned long lflags;
-	void *obj;
-
-	INIT_LIST_HEAD(&to_free);
-	n = min(n, c->count);
-	c->count -= n;
-	obj = c->freelist;
-	plat_lock(&s->lock, &lflags);
-	s->nr_inuse -= n;
-	while (n) {
-		/* A run of objects of one slab goes back in one piece. */
-		struct slab *slab = plat_virt_to_slab(obj);
-		uintptr_t start = (uintptr_t)plat_slab_addr(slab);
-		size_t bytes = slab_bytes(slab);
-		void *head = obj, *tail;
-		unsigned int nr = 0;
-
-		do {
-			tail = obj;
-			obj = get_fp(s, obj);
-			nr++;
-		} while (--n && (uintptr_t)obj - start < bytes);
-		slab_put_objs(s, slab, head, tail, nr, &to_free);
-	}
-	plat_unlock(&s->lock, lflags);
-	c->freelist = obj;
-	free_slabs(s, &to_free);
+	c->freelist = get_fp(s, chain);
+	c->count = got - 1;
+	c->slow_in += got - 1;
+	return chain;
 }
 
 /* Free one object straight into its slab, checking it in debug caches. */
 static void free_direct(struct kmem_cache *s, void *obj)
 {
-	struct list_head to_free;
-	unsigned long lflags;
 	struct slab *slab = plat_virt_to_slab(obj);
+	struct sloba_node *n;
+	unsigned long lflags;
+	LIST_HEAD(to_free);
 
-	INIT_LIST_HEAD(&to_free);
-	plat_lock(&s->lock, &lflags);
+	if (unlikely(!slab || slab->slab_cache != s)) {
+		/* No node to lock: report what the debug check would. */
+		plat_report(s, "free of %p, which is not an object of cache %s",
+			    obj, s->name);
+		return;
+	}
+	n = slab_node(s, slab);
+	node_lock(n, &lflags);
 	if (s->sflags & SLOBA_F_DEBUG) {
 		if (!debug_check_free(s, slab, obj)) {
-			plat_unlock(&s->lock, lflags);
+			node_unlock(n, lflags);
 			return;
 		}
 		if (poisoned(s))
 			memset(obj, SLOBA_POISON_FREE, s->object_size);
 	}
-	s->nr_inuse--;
-	slab_put_objs(s, slab, obj, obj, 1, &to_free);
-	plat_unlock(&s->lock, lflags);
+	n->nr_inuse--;
+	n->flush_slabs++;
+	n->free_direct++;
+	slab_put_objs(s, n, slab, obj, obj, 1, &to_free);
+	node_unlock(n, lflags);
 	free_slabs(s, &to_free);
 }
 
-/* Give every object on @c back to the slabs. */
+/* Give every object on @c, main and spare, back to the slabs. */
 void sloba_cpu_drain(struct kmem_cache *s, struct sloba_cpu *c)
 {
-	cpu_flush(s, c, c->count);
+	if (c->spare) {
+		flush_chain(s, c->spare, s->cpu_batch);
+		c->spare = NULL;
+	}
+	if (c->count) {
+		c->slow_out += c->count;
+		flush_chain(s, c->freelist, c->count);
+		c->freelist = NULL;
+		c->count = 0;
+	}
 }
 
 /*
- * The CPU freelist is full, does not cache, or @obj is its head (a double
+ * Main is full, the CPU does not cache, or @obj is main's head (a double
  * free).  Called with the CPU pinned; unpins it.
  */
 static void cpu_free_slow(struct kmem_cache *s, struct sloba_cpu *c,
@@ -498,17 +690,31 @@ static void cpu_free_slow(struct kmem_cache *s, struct sloba_cpu *c,
 		return;
 	}
 	if (!c->limit && !(s->sflags & SLOBA_F_DEBUG) && plat_cpu_activate(s, c))
-		c->limit = s->cpu_limit;
+		c->limit = s->cpu_batch;
 	if (!c->limit) {
 		plat_cpu_put(s, flags);
 		free_direct(s, obj);
 		return;
 	}
-	if (c->count >= c->limit)
-		cpu_flush(s, c, s->cpu_batch);
+	c->free_slow++;
+	if (c->count >= c->limit) {
+		/* Main becomes the spare; the colder old spare moves on. */
+		if (c->spare) {
+			if (barn_put(s, local_node(s), c->spare))
+				c->flush_barn++;
+			else
+				flush_chain(s, c->spare, s->cpu_batch);
+		}
+		c->spare = c->freelist;
+		c->flush_spare++;
+		c->slow_out += c->count;
+		c->freelist = NULL;
+		c->count = 0;
+	}
 	set_fp(s, obj, c->freelist);
 	c->freelist = obj;
 	c->count++;
+	c->slow_in++;
 	plat_cpu_put(s, flags);
 }
 
@@ -516,8 +722,8 @@ static void cpu_free_slow(struct kmem_cache *s, struct sloba_cpu *c,
  * The fast paths
  *
  * Kept free of calls and stack frames: anything unusual (an empty or full
- * CPU freelist, zeroing, a suspected double free) goes to a slow path that
- * starts over.
+ * main, zeroing, a suspected double free) goes to a slow path that starts
+ * over.
  */
 
 static void obj_init(struct kmem_cache *s, void *obj, gfp_t gfp)
@@ -565,6 +771,8 @@ static __always_inline void *slab_alloc(struct kmem_cache *s, gfp_t gfp)
 	}
 	c->freelist = get_fp(s, obj);
 	c->count--;
+	if (plat_stats_enabled())
+		c->alloc_fast++;
 	plat_cpu_put(s, flags);
 	if (unlikely(plat_want_init_on_alloc(gfp, s) ||
 		     plat_want_init_on_free(s)))
@@ -584,6 +792,7 @@ static noinline void slab_free_slow(struct kmem_cache *s, void *obj)
 		set_fp(s, obj, c->freelist);
 		c->freelist = obj;
 		c->count++;
+		c->slow_in++;
 		plat_cpu_put(s, flags);
 		return;
 	}
@@ -622,6 +831,29 @@ void sloba_cache_free(struct kmem_cache *s, void *obj)
 }
 
 /*
+ * An object from node @nid in particular: when that is not this CPU's
+ * node, it comes straight from that node's slabs (freed, it joins the
+ * freeing CPU's list like any object, and goes home with it).
+ */
+void *sloba_cache_alloc_node(struct kmem_cache *s, gfp_t gfp, int nid)
+{
+	struct sloba_cpu *c;
+	unsigned long flags;
+	unsigned int got;
+	void *obj;
+
+	if (nid == NUMA_NO_NODE || nid == plat_local_nid() ||
+	    (unsigned int)nid >= plat_nr_nodes())
+		return slab_alloc(s, gfp);
+	c = plat_cpu_get(s, &flags);
+	obj = refill_from_slabs(s, &s->node[nid], 1, gfp, &c, &flags, &got);
+	plat_cpu_put(s, flags);
+	if (likely(obj))
+		obj_init(s, obj, gfp);
+	return obj;
+}
+
+/*
  * Bulk allocation: all @nr objects, or none (returns 0 and leaves nothing
  * allocated), as the kernel's kmem_cache_alloc_bulk() promises.
  */
@@ -639,6 +871,8 @@ int sloba_cache_alloc_bulk(struct kmem_cache *s, gfp_t gfp, size_t nr,
 		if (likely(obj)) {
 			c->freelist = get_fp(s, obj);
 			c->count--;
+			if (plat_stats_enabled())
+				c->alloc_fast++;
 		} else {
 			obj = cpu_refill(s, &c, gfp, &flags);
 			if (unlikely(!obj)) {
@@ -672,7 +906,7 @@ void sloba_cache_free_bulk(struct kmem_cache *s, size_t nr, void **p)
 }
 
 /* ---------------------------------------------------------------------
- * Cache set-up, shrink and shutdown
+ * Cache set-up
  */
 
 /* The smallest order whose slab wastes at most 1/8, else the best of them. */
@@ -699,27 +933,38 @@ static unsigned int calculate_order(unsigned int size)
 	return best;
 }
 
-/* How many objects a CPU keeps (as SLAB sizes its array caches). */
-static unsigned int calculate_cpu_limit(unsigned int size)
+/*
+ * How many objects main holds, and so each spare and barn chain: a CPU
+ * keeps at most twice this many (as SLAB sizes its array caches), or, if
+ * the platform can spend more, up to 60 objects as long as a chain stays
+ * within SLOBA_CHAIN_BYTES.
+ */
+static unsigned int calculate_cpu_batch(unsigned int size)
 {
+	unsigned int batch;
+
 	if (size > 128 * 1024)
-		return 1;
-	if (size > PAGE_SIZE)
-		return 8;
-	if (size > 1024)
-		return 24;
-	if (size > 256)
-		return 54;
-	return 120;
+		batch = 1;
+	else if (size > PAGE_SIZE)
+		batch = 4;
+	else if (size > 1024)
+		batch = 12;
+	else if (size > 256)
+		batch = 27;
+	else
+		batch = 60;
+	return clamp((unsigned int)(SLOBA_CHAIN_BYTES / size), batch, 60U);
 }
 
 /*
  * Finish a cache whose name, object_size, align, flags and ctor are set
- * (the kernel's __kmem_cache_create).  Returns 0 or -EINVAL.
+ * and whose nodes are zeroed (the kernel's __kmem_cache_create).  Returns
+ * 0, -EINVAL or -ENOMEM.
  */
 int sloba_cache_setup(struct kmem_cache *s)
 {
-	unsigned int align = s->align, size;
+	unsigned int align = s->align, size, chain_bytes;
+	struct sloba_node *n;
 	bool debug;
 
 	if (!s->object_size || (align & (align - 1)) || align > PAGE_SIZE)
@@ -755,66 +1000,178 @@ int sloba_cache_setup(struct kmem_cache *s)
 	for (s->min_order = 0; (PAGE_SIZE << s->min_order) < size; s->min_order++)
 		;
 	s->objects = (unsigned int)((PAGE_SIZE << s->order) / size);
-	s->cpu_limit = calculate_cpu_limit(size);
-	s->cpu_batch = (s->cpu_limit + 1) / 2;
+	s->cpu_batch = calculate_cpu_batch(size);
+	/* The barn's budget, in whole chains: at least two, for a pair of CPUs. */
+	chain_bytes = s->cpu_batch * size;
+	s->barn_max = clamp((unsigned int)(SLOBA_BARN_BYTES / chain_bytes), 2U,
+			    (unsigned int)SLOBA_BARN_SLOTS);
 	/*
-	 * Enough empty slabs to refill two CPUs' freelists, but at most 16 KiB
-	 * of empty pages per cache (and at least one slab).
+	 * Enough empty slabs to refill a CPU's main twice, but at most 16 KiB
+	 * of empty pages per node (and at least one slab).
 	 */
-	s->max_empty = clamp(2 * s->cpu_limit / s->objects + 1, 1U,
+	s->max_empty = clamp(2 * s->cpu_batch / s->objects + 1, 1U,
 			     max(4U >> s->order, 1U));
 
-	plat_lock_init(&s->lock);
-	INIT_LIST_HEAD(&s->partial);
-	INIT_LIST_HEAD(&s->full);
-	INIT_LIST_HEAD(&s->empty);
-	s->nr_slabs = s->nr_empty = s->nr_inuse = s->nr_objs = 0;
+	for_each_sloba_node(s, n) {
+		plat_lock_init(&n->lock);
+		INIT_LIST_HEAD(&n->partial);
+		INIT_LIST_HEAD(&n->full);
+		INIT_LIST_HEAD(&n->empty);
+	}
 	return plat_cache_cpu_init(s);
 }
 
-/*
- * Give the CPU freelists back (every CPU's with @all, else at least this
- * one's) and release the empty slabs.  Returns how many pages went back to
- * the page allocator; *@left is how many slabs the cache still holds.
+/* ---------------------------------------------------------------------
+ * Giving memory back: shrink, reclaim, reap, shutdown
  */
-static unsigned long release_empty(struct kmem_cache *s, bool all,
-				   unsigned long *left)
+
+/* Flush every chain of @n's barn to the slabs; returns how many objects. */
+static unsigned long barn_drain(struct kmem_cache *s, struct sloba_node *n,
+				unsigned long nr)
 {
-	struct list_head to_free;
-	unsigned long lflags, pages = 0;
+	unsigned long done = 0;
+	unsigned int i;
+	void *chain;
+
+	for (i = 0; i < SLOBA_BARN_SLOTS && done < nr; i++) {
+		if (!READ_ONCE(n->barn[i]))
+			continue;
+		chain = plat_xchg(&n->barn[i], NULL);
+		if (chain) {
+			flush_chain(s, chain, s->cpu_batch);
+			done += s->cpu_batch;
+		}
+	}
+	return done;
+}
+
+/* Release the kept empty slabs of @n; returns how many objects they held. */
+static unsigned long release_empty(struct kmem_cache *s, struct sloba_node *n)
+{
+	unsigned long lflags, objs = 0;
 	struct slab *slab;
+	LIST_HEAD(to_free);
+
+	if (!READ_ONCE(n->nr_empty))
+		return 0;
+	node_lock(n, &lflags);
+	list_for_each_entry(slab, &n->empty, slab_list)
+		objs += slab->objects;
+	n->nr_objs -= objs;
+	list_splice_init(&n->empty, &to_free);
+	WRITE_ONCE(n->nr_slabs, n->nr_slabs - n->nr_empty);
+	n->slabs_freed += n->nr_empty;
+	WRITE_ONCE(n->nr_empty, 0);
+	node_unlock(n, lflags);
+	free_slabs(s, &to_free);
+	return objs;
+}
+
+/* How many slabs the cache holds (read without locks). */
+static unsigned long cache_slabs(struct kmem_cache *s)
+{
+	struct sloba_node *n;
+	unsigned long slabs = 0;
+
+	for_each_sloba_node(s, n)
+		slabs += READ_ONCE(n->nr_slabs);
+	return slabs;
+}
+
+/*
+ * Give the CPU lists back (every CPU's with @all, else at least this
+ * one's), the barns and the kept empty slabs.
+ */
+static void release_all(struct kmem_cache *s, bool all)
+{
+	struct sloba_node *n;
 
 	plat_drain_cpus(s, all);
-	INIT_LIST_HEAD(&to_free);
-	plat_lock(&s->lock, &lflags);
-	list_for_each_entry(slab, &s->empty, slab_list) {
-		s->nr_objs -= slab->objects;
-		pages += 1UL << slab->order;
+	for_each_sloba_node(s, n) {
+		barn_drain(s, n, ~0UL);
+		release_empty(s, n);
 	}
-	list_splice_init(&s->empty, &to_free);
-	s->nr_slabs -= s->nr_empty;
-	s->nr_empty = 0;
-	*left = s->nr_slabs;
-	plat_unlock(&s->lock, lflags);
-	free_slabs(s, &to_free);
-	return pages;
 }
 
 /* Returns 0 when the cache holds no slab any more. */
 int sloba_cache_shrink(struct kmem_cache *s)
 {
-	unsigned long left;
-
-	release_empty(s, false, &left);
-	return left ? 1 : 0;
+	release_all(s, false);
+	return cache_slabs(s) ? 1 : 0;
 }
 
-/* Everything a cache can give back under memory pressure, in pages. */
-unsigned long sloba_cache_reclaim(struct kmem_cache *s)
+/*
+ * What sloba_cache_reclaim() can give back without touching other CPUs:
+ * objects in the barns and in kept empty slabs (read without locks).
+ */
+unsigned long sloba_cache_reclaimable(struct kmem_cache *s)
 {
-	unsigned long left;
+	unsigned long objs = 0;
+	struct sloba_node *n;
+	unsigned int i;
 
-	return release_empty(s, true, &left);
+	for_each_sloba_node(s, n) {
+		for (i = 0; i < SLOBA_BARN_SLOTS; i++)
+			if (READ_ONCE(n->barn[i]))
+				objs += s->cpu_batch;
+		objs += READ_ONCE(n->nr_empty) * s->objects;
+	}
+	return objs;
+}
+
+/*
+ * Under memory pressure: flush barn chains and release kept empty slabs,
+ * up to about @nr objects' worth.  Returns the objects released.  CPU
+ * lists are the platform's to drain (each CPU its own).
+ */
+unsigned long sloba_cache_reclaim(struct kmem_cache *s, unsigned long nr)
+{
+	unsigned long done = 0;
+	struct sloba_node *n;
+
+	for_each_sloba_node(s, n) {
+		if (done < nr)
+			done += barn_drain(s, n, nr - done);
+		if (done < nr)
+			done += release_empty(s, n);
+	}
+	return done;
+}
+
+/*
+ * The periodic reaper, per CPU: a CPU that has not needed its slow paths
+ * for this cache since the last pass gives its lists back.  Called with
+ * the CPU pinned, on its own lists.  Returns true when it gave anything.
+ */
+bool sloba_cpu_reap(struct kmem_cache *s, struct sloba_cpu *c)
+{
+	unsigned long mark = c->alloc_slow + c->free_slow;
+
+	if (!c->count && !c->spare)
+		return false;
+	if (c->reap_mark != mark) {
+		c->reap_mark = mark;
+		return false;
+	}
+	sloba_cpu_drain(s, c);
+	return true;
+}
+
+/*
+ * The periodic reaper, per cache: barn chains that stayed there since the
+ * last pass go back to the slabs, a few at a time.
+ */
+void sloba_cache_reap(struct kmem_cache *s)
+{
+	struct sloba_node *n;
+
+	for_each_sloba_node(s, n) {
+		unsigned long ops = READ_ONCE(n->barn_ops);
+
+		if (ops == n->reap_mark)
+			barn_drain(s, n, 2UL * s->cpu_batch);
+		n->reap_mark = ops;
+	}
 }
 
 /* Report up to a few objects of @slab that are still allocated. */
@@ -846,44 +1203,127 @@ static unsigned int report_live(struct kmem_cache *s, struct slab *slab,
  */
 int sloba_cache_shutdown(struct kmem_cache *s)
 {
-	struct slab *slab;
-	unsigned long lflags, live, left;
+	unsigned long lflags, live = 0;
 	unsigned int budget = 16;
+	struct sloba_node *n;
+	struct slab *slab;
 
-	release_empty(s, true, &left);
-	if (!left)
+	release_all(s, true);
+	if (!cache_slabs(s))
 		return 0;
-	plat_lock(&s->lock, &lflags);
-	live = s->nr_inuse;
+	for_each_sloba_node(s, n)
+		live += READ_ONCE(n->nr_inuse);
 	plat_report_leak(s, "kmem_cache_destroy(%s): %lu objects in %lu slabs still allocated",
-			 s->name, live, s->nr_slabs);
-	list_for_each_entry(slab, &s->partial, slab_list)
-		budget -= report_live(s, slab, budget);
-	list_for_each_entry(slab, &s->full, slab_list)
-		budget -= report_live(s, slab, budget);
+			 s->name, live, cache_slabs(s));
+	for_each_sloba_node(s, n) {
+		node_lock(n, &lflags);
+		list_for_each_entry(slab, &n->partial, slab_list)
+			budget -= report_live(s, slab, budget);
+		list_for_each_entry(slab, &n->full, slab_list)
+			budget -= report_live(s, slab, budget);
+		node_unlock(n, lflags);
+	}
 	if (live > 16 - budget)
 		plat_report_leak(s, "cache %s: and %lu more objects leaked",
 				 s->name, live - (16 - budget));
-	plat_unlock(&s->lock, lflags);
 	return -EBUSY;
 }
 
-void sloba_cache_get_info(struct kmem_cache *s, struct sloba_cache_info *info)
+/* ---------------------------------------------------------------------
+ * Statistics
+ */
+
+/* Add what CPU list @c counted to @st. */
+static void add_cpu_stats(struct sloba_cache_stats *st,
+			  const struct sloba_cpu *c)
+{
+	unsigned long alloc_fast = READ_ONCE(c->alloc_fast);
+
+	st->alloc_fast += alloc_fast;
+	st->alloc_slow += READ_ONCE(c->alloc_slow);
+	st->free_slow += READ_ONCE(c->free_slow);
+	st->refill_spare += READ_ONCE(c->refill_spare);
+	st->refill_barn += READ_ONCE(c->refill_barn);
+	st->flush_spare += READ_ONCE(c->flush_spare);
+	st->flush_barn += READ_ONCE(c->flush_barn);
+	/* What fast frees put on main: see struct sloba_cpu. */
+	if (plat_stats_enabled())
+		st->free_fast += READ_ONCE(c->count) + READ_ONCE(c->slow_out) +
+				 alloc_fast - READ_ONCE(c->slow_in);
+}
+
+/*
+ * A CPU list is going away (a thread exits): its spare goes to the barn,
+ * for other threads, if there is room, the rest to the slabs, and its
+ * counts into the cache's.
+ */
+void sloba_cpu_retire(struct kmem_cache *s, struct sloba_cpu *c)
 {
 	unsigned long lflags;
 
-	plat_lock(&s->lock, &lflags);
-	info->active_objs = s->nr_inuse;
-	info->num_objs = s->nr_objs;
-	info->active_slabs = s->nr_slabs - s->nr_empty;
-	info->num_slabs = s->nr_slabs;
-	plat_unlock(&s->lock, lflags);
+	if (c->spare && barn_put(s, local_node(s), c->spare)) {
+		c->flush_barn++;
+		c->spare = NULL;
+	}
+	sloba_cpu_drain(s, c);
+	plat_lock(&s->node[0].lock, &lflags);
+	add_cpu_stats(&s->gone, c);
+	plat_unlock(&s->node[0].lock, lflags);
+	memset(c, 0, sizeof(*c));
+}
+
+static void add_cpu_info(struct kmem_cache *s, struct sloba_cpu *c, void *arg)
+{
+	struct sloba_cache_info *info = arg;
+
+	add_cpu_stats(&info->stats, c);
+	info->free_cached += READ_ONCE(c->count);
+	if (READ_ONCE(c->spare))
+		info->free_cached += s->cpu_batch;
+}
+
+/*
+ * What slabinfo shows, and the counters.  CPU lists are read while they
+ * change: statistics need not be exact to the object.
+ */
+void sloba_cache_get_info(struct kmem_cache *s, struct sloba_cache_info *info)
+{
+	struct sloba_cache_stats *st = &info->stats;
+	struct sloba_node *n;
+	unsigned long lflags;
+	unsigned int i;
+
+	memset(info, 0, sizeof(*info));
+	plat_lock(&s->node[0].lock, &lflags);
+	*st = s->gone;
+	plat_unlock(&s->node[0].lock, lflags);
+	plat_visit_cpu_lists(s, add_cpu_info, info);
+	for_each_sloba_node(s, n) {
+		plat_lock(&n->lock, &lflags);
+		info->active_objs += n->nr_inuse;
+		info->num_objs += n->nr_objs;
+		info->active_slabs += n->nr_slabs - n->nr_empty;
+		info->num_slabs += n->nr_slabs;
+		st->alloc_slow += n->alloc_direct;
+		st->free_slow += n->free_direct;
+		st->refill_slabs += n->refill_slabs;
+		st->flush_slabs += n->flush_slabs;
+		st->lock_acquisitions += n->lock_acquisitions;
+		st->remote_frees += n->remote_frees;
+		st->slabs_allocated += n->slabs_allocated;
+		st->slabs_freed += n->slabs_freed;
+		plat_unlock(&n->lock, lflags);
+		for (i = 0; i < SLOBA_BARN_SLOTS; i++)
+			if (READ_ONCE(n->barn[i]))
+				info->free_cached += s->cpu_batch;
+	}
 	info->name = s->name;
 	info->objsize = s->size;
 	info->objperslab = s->objects;
 	info->pagesperslab = 1U << s->order;
-	info->limit = (s->sflags & SLOBA_F_DEBUG) ? 0 : s->cpu_limit;
+	info->limit = (s->sflags & SLOBA_F_DEBUG) ? 0 : 2 * s->cpu_batch;
 	info->batchcount = s->cpu_batch;
+	info->barn_max = s->barn_max;
 }
 
 /* ---------------------------------------------------------------------
@@ -898,24 +1338,30 @@ const unsigned int sloba_kmalloc_sizes[SLOBA_NR_KMALLOC] = {
 };
 static char kmalloc_names[SLOBA_NR_KMALLOC][16];
 
-struct kmem_cache sloba_kmalloc_caches[SLOBA_NR_KMALLOC];
+struct kmem_cache *sloba_kmalloc_caches[SLOBA_NR_KMALLOC];
 
-/* The cache for a request of n bytes is size_cache[(n + 7) / 8]. */
-static struct kmem_cache *size_cache[SLOBA_KMALLOC_MAX_CACHE_SIZE / 8 + 1];
+/*
+ * The cache for a request of n bytes (1 <= n <= 4096) is
+ * size_cache[(n - 1) / 8]: kmalloc's range check has computed n - 1
+ * already.
+ */
+static struct kmem_cache *size_cache[SLOBA_KMALLOC_MAX_CACHE_SIZE / 8];
+#define size_index(n)	(((n) - 1) >> 3)
 
-/* Set up the kmalloc caches; the platform calls this once, first. */
-void sloba_init(void)
+/*
+ * Set up the kmalloc caches.  The platform calls this once, first.
+ * Returns 0 or a negative errno.
+ */
+int sloba_init(void)
 {
 	unsigned int i, c = 0;
+	int err;
 
-	for (i = 0; i < ARRAY_SIZE(size_cache); i++) {
-		while (sloba_kmalloc_sizes[c] < i * 8)
-			c++;
-		size_cache[i] = &sloba_kmalloc_caches[c];
-	}
 	for (i = 0; i < SLOBA_NR_KMALLOC; i++) {
-		struct kmem_cache *s = &sloba_kmalloc_caches[i];
+		struct kmem_cache *s = plat_kmalloc_cache_struct(i);
 
+		if (!s)
+			return -ENOMEM;
 		snprintf(kmalloc_names[i], sizeof(kmalloc_names[i]),
 			 "kmalloc-%u", sloba_kmalloc_sizes[i]);
 		s->name = kmalloc_names[i];
@@ -929,16 +1375,24 @@ void sloba_init(void)
 		s->usersize = s->object_size;
 		s->sflags = SLOBA_F_KMALLOC;
 		s->refcount = 1;
-		if (sloba_cache_setup(s))
-			plat_report(s, "cannot set up %s", s->name);
+		err = sloba_cache_setup(s);
+		if (err)
+			return err;
+		sloba_kmalloc_caches[i] = s;
 	}
+	for (i = 0; i < ARRAY_SIZE(size_cache); i++) {
+		while (sloba_kmalloc_sizes[c] < (i + 1) * 8)
+			c++;
+		size_cache[i] = sloba_kmalloc_caches[c];
+	}
+	return 0;
 }
 
 struct kmem_cache *sloba_kmalloc_cache(size_t size)
 {
 	if (!size || size > SLOBA_KMALLOC_MAX_CACHE_SIZE)
 		return NULL;
-	return size_cache[(size + 7) >> 3];
+	return size_cache[size_index(size)];
 }
 
 /* What ksize() will say of a kmalloc(size); large ones are whole blocks. */
@@ -949,7 +1403,7 @@ size_t sloba_kmalloc_size_roundup(size_t size)
 	if (!size)
 		return 0;
 	if (size <= SLOBA_KMALLOC_MAX_CACHE_SIZE)
-		return size_cache[(size + 7) >> 3]->usable;
+		return size_cache[size_index(size)]->usable;
 	while (block < size && block < ((size_t)PAGE_SIZE << SLOBA_MAX_ORDER))
 		block <<= 1;
 	return block;
@@ -958,10 +1412,20 @@ size_t sloba_kmalloc_size_roundup(size_t size)
 void *sloba_kmalloc(size_t size, gfp_t gfp)
 {
 	if (likely(size - 1 < SLOBA_KMALLOC_MAX_CACHE_SIZE))
-		return slab_alloc(size_cache[(size + 7) >> 3], gfp);
+		return slab_alloc(size_cache[size_index(size)], gfp);
 	if (!size)
 		return ZERO_SIZE_PTR;
-	return plat_large_alloc(size, gfp);
+	return plat_large_alloc(size, gfp, NUMA_NO_NODE);
+}
+
+void *sloba_kmalloc_node(size_t size, gfp_t gfp, int nid)
+{
+	if (likely(size - 1 < SLOBA_KMALLOC_MAX_CACHE_SIZE))
+		return sloba_cache_alloc_node(size_cache[size_index(size)], gfp,
+					      nid);
+	if (!size)
+		return ZERO_SIZE_PTR;
+	return plat_large_alloc(size, gfp, nid);
 }
 
 /* kfree() of something that is not in a slab. */

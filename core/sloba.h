@@ -2,80 +2,142 @@
 /*
  * sloba.h - the types the SLOBA core shares with every platform.
  *
- * struct kmem_cache and struct sloba_cpu are defined here, once, for the
- * kernel, UML and userspace builds.  The page descriptor (struct slab) is
- * defined by each platform, because in the kernel it has to overlay struct
- * page; sloba_platform.h lists the fields the core needs from it.
+ * struct kmem_cache, struct sloba_node and struct sloba_cpu are defined
+ * here, once, for the kernel, UML and userspace builds.  The page
+ * descriptor (struct slab) is defined by each platform, because in the
+ * kernel it has to overlay struct page; sloba_platform.h lists the fields
+ * the core needs from it.
  *
- * Invariants are stated next to the fields; "[lock]" means the field is
- * protected by kmem_cache::lock, "[cpu]" that only the owning CPU (kernel,
- * with interrupts off) or thread (userspace) touches it, "[const]" that it
- * is set when the cache is created and never changes.
+ * Invariants are stated next to the fields; "[node]" means the field is
+ * protected by sloba_node::lock, "[cpu]" that only the owning CPU (kernel,
+ * with interrupts off) or thread (userspace) touches it, "[atomic]" that it
+ * is read and written only with atomic operations, "[const]" that it is set
+ * when the cache is created and never changes.
  */
 #ifndef SLOBA_CORE_H
 #define SLOBA_CORE_H
 
 /*
- * One CPU's (or thread's) stack of free objects of one cache.  Objects are
- * linked through the word at kmem_cache::offset, like the slab freelists.
+ * One CPU's (or thread's) free objects of one cache: the "main" LIFO that
+ * the fast paths pop and push, and a "spare" chain of exactly
+ * kmem_cache::cpu_batch objects.  Objects are linked through the word at
+ * kmem_cache::offset, like the slab freelists; chains end in NULL.
  * Defined before the platform header, whose fast-path helpers use it.
  */
 struct sloba_cpu {
-	void *freelist;		/* [cpu] LIFO of free objects, NULL if empty */
-	unsigned int count;	/* [cpu] objects on freelist */
-	unsigned int limit;	/* [cpu] flush above this; 0: every alloc and
-				 * free goes to the slabs (debug caches, a
-				 * thread that is exiting, not set up yet) */
+	void *freelist;		/* [cpu] main: LIFO of free objects */
+	unsigned int count;	/* [cpu] objects on main, <= limit */
+	unsigned int limit;	/* [cpu] main's capacity, cpu_batch; 0: every
+				 * alloc and free goes to the slabs (debug
+				 * caches, a thread that is exiting, not set
+				 * up yet) */
+	void *spare;		/* [cpu] cpu_batch objects, or NULL */
+	/*
+	 * [cpu] Statistics (struct sloba_cache_stats).  alloc_fast is
+	 * counted only when plat_stats_enabled(); frees on the fast path
+	 * are not counted but derived: main's count is what slow_in and fast
+	 * frees put on it minus what slow_out and allocations took off.
+	 */
+	unsigned long alloc_fast;
+	unsigned long alloc_slow, free_slow;
+	unsigned long refill_spare, refill_barn;
+	unsigned long flush_spare, flush_barn;
+	unsigned long slow_in;	/* objects slow paths put on main */
+	unsigned long slow_out;	/* objects slow paths took off main */
+	unsigned long reap_mark; /* [cpu] alloc_slow + free_slow when the
+				 * reaper last looked */
 };
 
 #include "sloba_platform.h"
 #include "sloba_info.h"
 
-struct kmem_cache {
-	/* Fields shared with the kernel's mm/slab_common.c. */
-	unsigned int object_size;	/* [const] size the user asked for */
-	unsigned int size;		/* [const] stride between objects */
-	unsigned int align;		/* [const] every object is aligned so */
-	slab_flags_t flags;		/* [const] SLAB_* creation flags */
-	unsigned int useroffset;	/* [const] usercopy region offset */
-	unsigned int usersize;		/* [const] usercopy region size */
-	const char *name;		/* [const] shown in slabinfo */
-	int refcount;			/* owned by the platform's cache list */
-	void (*ctor)(void *);		/* [const] run once per object built */
-	struct list_head list;		/* the platform's list of all caches */
+/*
+ * What one NUMA node holds of a cache: the slabs of its pages and the
+ * barn, a pool of full chains that CPUs trade without a lock.  The kernel
+ * has one per node; userspace has one.
+ */
+struct sloba_node {
+	/*
+	 * The barn: up to kmem_cache::barn_max chains of cpu_batch objects
+	 * each.  A CPU whose main and spare are full puts its spare in an
+	 * empty slot with one compare-and-exchange; a CPU whose main and
+	 * spare are empty takes a chain with one exchange.  A chain is
+	 * published or taken whole, so no count and no lock is needed.
+	 */
+	void *barn[SLOBA_BARN_SLOTS];	/* [atomic] a chain, or NULL */
+	unsigned long barn_ops;		/* [atomic] chains put and taken (a
+					 * marker for the reaper: updates may
+					 * be lost) */
+	unsigned long reap_mark;	/* [reaper] barn_ops at its last pass */
 
-	/* SLOBA's own state. */
+	sloba_lock_t lock;		/* the lists, counters and slabs below */
+	struct list_head partial;	/* [node] 0 < inuse < objects */
+	struct list_head full;		/* [node] inuse == objects */
+	struct list_head empty;		/* [node] inuse == 0, kept for reuse */
+	unsigned long nr_slabs;		/* [node] slabs on the three lists
+					 * (written with WRITE_ONCE: read
+					 * without the lock) */
+	unsigned long nr_objs;		/* [node] room in them, in objects */
+	unsigned long nr_empty;		/* [node] slabs on the empty list
+					 * (as nr_slabs) */
+	unsigned long nr_inuse;		/* [node] sum of slab::inuse: objects
+					 * handed out of slabs, including those
+					 * resting on CPU lists and in the barn
+					 * (as SLAB counts its array caches) */
+	/* [node] statistics (struct sloba_cache_stats) */
+	unsigned long lock_acquisitions;
+	unsigned long alloc_direct;	/* one object for a CPU without lists,
+					 * or from another node */
+	unsigned long free_direct;	/* one object from such a CPU */
+	unsigned long refill_slabs, flush_slabs;
+	unsigned long slabs_allocated, slabs_freed;
+	unsigned long remote_frees;
+} SLOBA_CACHELINE_ALIGNED;
+
+struct kmem_cache {
+	/*
+	 * Read by every fast path: first, on a line of their own (the
+	 * platform aligns struct kmem_cache to a cache line).
+	 */
 	sloba_cpu_ref_t cpu;		/* [const] how to find this CPU's
 					 * struct sloba_cpu (platform) */
 	unsigned int offset;		/* [const] where a free object keeps its
 					 * link: 0, or past the object when the
 					 * object must survive being free (ctor,
 					 * TYPESAFE_BY_RCU, poisoning) */
+	unsigned int object_size;	/* [const] size the user asked for */
+	unsigned int size;		/* [const] stride between objects */
 	unsigned int usable;		/* [const] what ksize() reports */
+	slab_flags_t flags;		/* [const] SLAB_* creation flags */
+	unsigned int sflags;		/* [const] SLOBA_F_* below */
+	unsigned int cpu_batch;		/* [const] main's capacity, and the
+					 * size of spares and barn chains */
+	unsigned int barn_max;		/* [const] barn slots in use, per node */
+	void (*ctor)(void *);		/* [const] run once per object built */
+
+	/* Fields shared with the kernel's mm/slab_common.c. */
+	unsigned int align;		/* [const] every object is aligned so */
+	unsigned int useroffset;	/* [const] usercopy region offset */
+	unsigned int usersize;		/* [const] usercopy region size */
+	const char *name;		/* [const] shown in slabinfo */
+	int refcount;			/* owned by the platform's cache list */
+	struct list_head list;		/* the platform's list of all caches */
+
+	/* Slab geometry. */
 	unsigned int objects;		/* [const] objects per slab of order */
 	unsigned int order;		/* [const] a slab is 2^order pages... */
 	unsigned int min_order;		/* [const] ...or 2^min_order, the least
 					 * that holds one object, when memory
 					 * is too fragmented for order */
-	unsigned int cpu_limit;		/* [const] sloba_cpu::limit when caching */
-	unsigned int cpu_batch;		/* [const] objects moved per refill/flush */
-	unsigned int max_empty;		/* [const] empty slabs kept for reuse */
-	unsigned int sflags;		/* [const] SLOBA_F_* below */
+	unsigned int max_empty;		/* [const] empty slabs kept per node */
+	struct sloba_cache_stats gone;	/* [node 0] counters of CPU lists
+					 * that went away (userspace threads
+					 * that exited) */
 
-	sloba_lock_t lock;		/* protects the lists, the counters and
-					 * every slab's freelist/inuse/carved */
-	struct list_head partial;	/* [lock] 0 < inuse < objects */
-	struct list_head full;		/* [lock] inuse == objects */
-	struct list_head empty;		/* [lock] inuse == 0, kept for reuse */
-	unsigned long nr_slabs;		/* [lock] slabs on the three lists */
-	unsigned long nr_objs;		/* [lock] room in them, in objects */
-	unsigned long nr_empty;		/* [lock] slabs on the empty list */
-	unsigned long nr_inuse;		/* [lock] sum of slab::inuse: objects
-					 * handed out of slabs, including those
-					 * resting on CPU freelists (as SLAB
-					 * counts its array caches) */
-	unsigned long nr_rcu_pending;	/* [lock] slabs waiting for a grace
-					 * period before going back */
+	SLOBA_PLAT_CACHE_FIELDS		/* what only the platform needs */
+
+	/* One per node, plat_nr_nodes() of them. */
+	struct sloba_node node[];
 };
 
 /* sflags: SLOBA's derived per-cache behaviour. */
@@ -83,6 +145,10 @@ struct kmem_cache {
 					 * objects; never cache on CPUs */
 #define SLOBA_F_KMALLOC		0x2	/* one of the kmalloc size classes */
 #define SLOBA_F_RCU		0x4	/* free slabs after a grace period */
+
+/* The size of a struct kmem_cache with its nodes. */
+#define SLOBA_CACHE_SIZE(nodes) \
+	(sizeof(struct kmem_cache) + (size_t)(nodes) * sizeof(struct sloba_node))
 
 /*
  * kmalloc size classes.  Up to 64 bytes they step by 8 (the seed's
@@ -99,20 +165,25 @@ struct kmem_cache {
 #define SLOBA_KMALLOC_MAX_CACHE_SIZE	4096
 #define SLOBA_NR_KMALLOC		28
 
-extern struct kmem_cache sloba_kmalloc_caches[SLOBA_NR_KMALLOC];
+extern struct kmem_cache *sloba_kmalloc_caches[SLOBA_NR_KMALLOC];
 extern const unsigned int sloba_kmalloc_sizes[SLOBA_NR_KMALLOC];
 
 /* Set-up and tear-down; the platform owns the memory of the struct. */
-void sloba_init(void);
+int sloba_init(void);
 int sloba_cache_setup(struct kmem_cache *s);
 int sloba_cache_shutdown(struct kmem_cache *s);
 int sloba_cache_shrink(struct kmem_cache *s);
-unsigned long sloba_cache_reclaim(struct kmem_cache *s);
+unsigned long sloba_cache_reclaimable(struct kmem_cache *s);
+unsigned long sloba_cache_reclaim(struct kmem_cache *s, unsigned long nr);
+void sloba_cache_reap(struct kmem_cache *s);
 void sloba_cache_get_info(struct kmem_cache *s, struct sloba_cache_info *info);
 void sloba_cpu_drain(struct kmem_cache *s, struct sloba_cpu *c);
+void sloba_cpu_retire(struct kmem_cache *s, struct sloba_cpu *c);
+bool sloba_cpu_reap(struct kmem_cache *s, struct sloba_cpu *c);
 
 /* Objects. */
 void *sloba_cache_alloc(struct kmem_cache *s, gfp_t gfp);
+void *sloba_cache_alloc_node(struct kmem_cache *s, gfp_t gfp, int nid);
 void sloba_cache_free(struct kmem_cache *s, void *obj);
 int sloba_cache_alloc_bulk(struct kmem_cache *s, gfp_t gfp, size_t nr,
 			   void **p);
@@ -122,6 +193,7 @@ void sloba_cache_free_bulk(struct kmem_cache *s, size_t nr, void **p);
 struct kmem_cache *sloba_kmalloc_cache(size_t size);
 size_t sloba_kmalloc_size_roundup(size_t size);
 void *sloba_kmalloc(size_t size, gfp_t gfp);
+void *sloba_kmalloc_node(size_t size, gfp_t gfp, int nid);
 void *sloba_krealloc(const void *p, size_t new_size, gfp_t gfp);
 void sloba_kfree(const void *p);
 size_t sloba_ksize(const void *p);

@@ -17,13 +17,26 @@
  *   snprintf(), __printf(), PAGE_SIZE, PAGE_SHIFT, ZERO_SIZE_PTR,
  *   ZERO_OR_NULL_PTR(), __GFP_ZERO, __GFP_NOWARN, the SLAB_* creation
  *   flags (HWCACHE_ALIGN, TYPESAFE_BY_RCU, POISON, RED_ZONE, STORE_USER,
- *   CONSISTENCY_CHECKS), EINVAL, ENOMEM, EBUSY, and
+ *   CONSISTENCY_CHECKS), EINVAL, ENOMEM, EBUSY, NUMA_NO_NODE,
+ *   READ_ONCE(), WRITE_ONCE() (for fields other CPUs read or write
+ *   without a lock), and
  *
  *   sloba_lock_t      a lock usable with interrupts off (kernel: spinlock)
  *   sloba_cpu_ref_t   what kmem_cache::cpu holds to find a CPU's state
+ *   plat_xchg(p, v), plat_cmpxchg(p, old, new)
+ *                     atomic exchange and compare-and-exchange of a
+ *                     pointer, each a full barrier (the barn)
+ *   SLOBA_CACHELINE_ALIGNED  aligns a structure to a cache line
+ *   SLOBA_PLAT_CACHE_FIELDS  members the platform adds to struct
+ *                     kmem_cache (may be empty)
  *   SLOBA_MAX_ORDER   the largest order the page allocator hands out
  *   SLOBA_REFILL_SLABS  how many new slabs a dry cache may take at once
  *                     to refill a CPU's batch (1 puts footprint first)
+ *   SLOBA_BARN_BYTES  how much a node's barn may hold per cache, in bytes
+ *                     of free objects (it holds at least two chains)...
+ *   SLOBA_BARN_SLOTS  ...and at most this many chains
+ *   SLOBA_CHAIN_BYTES how many bytes of objects a CPU's main list may hold
+ *                     beyond the core's own table (0: the table)
  *
  *   struct slab       the descriptor of a slab's first page (may still be
  *                     incomplete here), with at least
@@ -48,6 +61,11 @@
  *       zero objects on allocation / on free (init_on_alloc=, init_on_free=
  *       in the kernel; __GFP_ZERO is part of the first).
  *   bool plat_debug_all(void)    treat every cache as a debug cache
+ *   bool plat_stats_enabled(void) count fast-path events too (a constant)
+ *   unsigned int plat_nr_nodes(void)  NUMA nodes: struct kmem_cache ends
+ *                                with this many struct sloba_node
+ *   int plat_local_nid(void)     this CPU's node (memory-wise nearest)
+ *   int plat_slab_nid(slab)      the node a slab's pages are on
  *   plat_rcu_enter(head)         first thing in an RCU callback (userspace
  *                                uses it to inform ThreadSanitizer)
  */
@@ -63,18 +81,26 @@ struct sloba_cpu;
  * Pages.  plat_slab_alloc() returns the descriptor of 2^order fresh pages
  * that plat_virt_to_slab() maps to it, or NULL (without reporting: the
  * core decides); with may_fail, a smaller order will be tried next, so the
- * page allocator need not try hard nor warn.  The core initialises every
+ * page allocator need not try hard nor warn.  The pages come from node
+ * @nid if it has any to give (NUMA_NO_NODE: anywhere).  The core initialises every
  * field of the descriptor it names above.
  */
 struct slab *plat_slab_alloc(struct kmem_cache *s, gfp_t gfp,
-			     unsigned int order, bool may_fail);
+			     unsigned int order, bool may_fail, int nid);
 void plat_slab_free(struct kmem_cache *s, struct slab *slab);
 
 /* Allocations too big for a size class, straight from the pages. */
-void *plat_large_alloc(size_t size, gfp_t gfp);
+void *plat_large_alloc(size_t size, gfp_t gfp, int nid);
 void plat_large_free(const void *p);
 /* The usable size of a large allocation, 0 if p does not start one. */
 size_t plat_large_size(const void *p);
+
+/*
+ * Zeroed memory for the struct kmem_cache of kmalloc class @i, with its
+ * plat_nr_nodes() nodes (SLOBA_CACHE_SIZE()), cache-line aligned; NULL if
+ * there is none.  Called by sloba_init(), once per class.
+ */
+struct kmem_cache *plat_kmalloc_cache_struct(unsigned int i);
 
 /*
  * Per-CPU (or per-thread) state.  plat_cache_cpu_init() sets up
@@ -87,6 +113,17 @@ size_t plat_large_size(const void *p);
 int plat_cache_cpu_init(struct kmem_cache *s);
 void plat_cache_cpu_release(struct kmem_cache *s);
 bool plat_cpu_activate(struct kmem_cache *s, struct sloba_cpu *c);
+
+typedef void sloba_cpu_visit_t(struct kmem_cache *s, struct sloba_cpu *c,
+			  void *arg);
+
+/*
+ * Call @fn(s, c, arg) for every CPU state of @s there is (or every one that
+ * is in use), while its owner may be using it: @fn only reads, with
+ * READ_ONCE().  Statistics use it.
+ */
+void plat_visit_cpu_lists(struct kmem_cache *s, sloba_cpu_visit_t *fn,
+			  void *arg);
 
 /*
  * Call sloba_cpu_drain(s, c) for CPU states of s.  all == true (cache

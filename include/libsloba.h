@@ -67,7 +67,10 @@ int sloba_cache_shrink(sloba_cache_t *cache);
 /* Shrink every cache, the kmalloc classes included. */
 void sloba_shrink_all(void);
 const char *sloba_cache_name(const sloba_cache_t *cache);
+/* slabinfo's fields and the event counters (see sloba_info.h). */
 void sloba_cache_get_info(sloba_cache_t *cache, struct sloba_cache_info *info);
+/* The cache sloba_kmalloc() serves size bytes from (NULL above 4096). */
+sloba_cache_t *sloba_kmalloc_cache(size_t size);
 
 /* General-purpose allocation. */
 void *sloba_kmalloc(size_t size, sloba_gfp_t gfp);

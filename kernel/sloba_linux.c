@@ -16,11 +16,14 @@
  * checked, free objects poisoned, no per-cpu caching).
  */
 #include <linux/cpuhotplug.h>
+#include <linux/cpumask.h>
+#include <linux/debugfs.h>
 #include <linux/kmemleak.h>
 #include <linux/module.h>
 #include <linux/seq_file.h>
 #include <linux/shrinker.h>
 #include <linux/swap.h>
+#include <linux/workqueue.h>
 #include <trace/events/kmem.h>
 
 #include "slab.h"
@@ -58,12 +61,13 @@ static gfp_t slab_page_gfp(struct kmem_cache *s, gfp_t gfp,
 }
 
 struct slab *plat_slab_alloc(struct kmem_cache *s, gfp_t gfp,
-			     unsigned int order, bool may_fail)
+			     unsigned int order, bool may_fail, int nid)
 {
 	struct folio *folio;
 
-	folio = (struct folio *)alloc_pages(slab_page_gfp(s, gfp, order,
-							  may_fail), order);
+	folio = (struct folio *)alloc_pages_node(nid, slab_page_gfp(s, gfp, order,
+								  may_fail),
+						 order);
 	if (!folio)
 		return NULL;
 	__folio_set_slab(folio);
@@ -89,7 +93,7 @@ void plat_slab_free(struct kmem_cache *s, struct slab *slab)
 	__free_pages(folio_page(folio, 0), order);
 }
 
-void *plat_large_alloc(size_t size, gfp_t gfp)
+void *plat_large_alloc(size_t size, gfp_t gfp, int nid)
 {
 	unsigned int order = get_order(size);
 	struct page *page;
@@ -98,7 +102,7 @@ void *plat_large_alloc(size_t size, gfp_t gfp)
 		WARN_ON_ONCE(!(gfp & __GFP_NOWARN));
 		return NULL;
 	}
-	page = alloc_pages(gfp | __GFP_COMP, order);
+	page = alloc_pages_node(nid, gfp | __GFP_COMP, order);
 	if (!page)
 		return NULL;
 	mod_lruvec_page_state(page, NR_SLAB_UNRECLAIMABLE_B, PAGE_SIZE << order);
@@ -129,7 +133,7 @@ void plat_large_free(const void *p)
 
 int plat_cache_cpu_init(struct kmem_cache *s)
 {
-	unsigned int limit = (s->sflags & SLOBA_F_DEBUG) ? 0 : s->cpu_limit;
+	unsigned int limit = (s->sflags & SLOBA_F_DEBUG) ? 0 : s->cpu_batch;
 	int cpu;
 
 	s->cpu = alloc_percpu(struct sloba_cpu);
@@ -152,6 +156,23 @@ bool plat_cpu_activate(struct kmem_cache *s, struct sloba_cpu *c)
 	return false;
 }
 
+void plat_visit_cpu_lists(struct kmem_cache *s, sloba_cpu_visit_t *fn,
+			  void *arg)
+{
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		fn(s, per_cpu_ptr(s->cpu, cpu), arg);
+}
+
+/* Does @cpu hold free objects of @s on its lists? */
+static bool cpu_holds(struct kmem_cache *s, int cpu)
+{
+	struct sloba_cpu *c = per_cpu_ptr(s->cpu, cpu);
+
+	return READ_ONCE(c->count) || READ_ONCE(c->spare);
+}
+
 static void drain_this_cpu(void *info)
 {
 	struct kmem_cache *s = info;
@@ -159,9 +180,30 @@ static void drain_this_cpu(void *info)
 	sloba_cpu_drain(s, this_cpu_ptr(s->cpu));
 }
 
+/*
+ * Shrink and shutdown: an IPI to each CPU that holds objects of @s (as
+ * SLUB's flush_all does for CPUs with a CPU slab), none to the others.
+ */
 void plat_drain_cpus(struct kmem_cache *s, bool all)
 {
-	on_each_cpu(drain_this_cpu, s, 1);
+	cpumask_var_t mask;
+	int cpu;
+
+	if (!zalloc_cpumask_var(&mask, GFP_KERNEL)) {
+		on_each_cpu(drain_this_cpu, s, 1);
+		return;
+	}
+	/* A CPU that goes offline meanwhile is drained by sloba_cpu_dead(). */
+	for_each_online_cpu(cpu)
+		if (cpu_holds(s, cpu))
+			cpumask_set_cpu(cpu, mask);
+	on_each_cpu_mask(mask, drain_this_cpu, s, 1);
+	free_cpumask_var(mask);
+}
+
+struct kmem_cache *plat_kmalloc_cache_struct(unsigned int i)
+{
+	return kmem_cache_zalloc(kmem_cache, GFP_NOWAIT);
 }
 
 void plat_report(struct kmem_cache *s, const char *fmt, ...)
@@ -201,30 +243,93 @@ static int sloba_cpu_dead(unsigned int cpu)
 }
 
 /*
- * Memory pressure and drop_caches reach what SLOBA holds without a user:
- * objects resting on CPU freelists (which pin their slabs) and the few empty
- * slabs each cache keeps.  A scan gives all of it back, every cache at once,
- * at most ten times a second.
+ * The shrinker: memory pressure and drop_caches reach what SLOBA holds
+ * without a user.  Its unit is the free object: count_objects() returns
+ * how many rest in barns, in kept empty slabs and on CPU lists, and
+ * scan_objects() gives back up to nr_to_scan of them, in that order (the
+ * first two without disturbing any CPU), and returns how many it gave.
+ * CPU lists are drained by one work item on each CPU that holds anything,
+ * for every cache at once, only when the caller may sleep.
  */
-static unsigned long sloba_last_reclaim;
+static unsigned long cpu_lists_count(struct kmem_cache *s)
+{
+	unsigned long objs = 0;
+	int cpu;
+
+	for_each_online_cpu(cpu) {
+		struct sloba_cpu *c = per_cpu_ptr(s->cpu, cpu);
+
+		objs += READ_ONCE(c->count);
+		if (READ_ONCE(c->spare))
+			objs += s->cpu_batch;
+	}
+	return objs;
+}
 
 static unsigned long sloba_shrink_count(struct shrinker *shrink,
 					struct shrink_control *sc)
 {
 	unsigned long count = 0;
 	struct kmem_cache *s;
-	int cpu;
 
 	if (!mutex_trylock(&slab_mutex))
 		return 0;
-	list_for_each_entry(s, &slab_caches, list) {
-		count += READ_ONCE(s->nr_empty) << s->order;
-		for_each_possible_cpu(cpu)
-			if (READ_ONCE(per_cpu_ptr(s->cpu, cpu)->count))
-				count++;
-	}
+	list_for_each_entry(s, &slab_caches, list)
+		count += sloba_cache_reclaimable(s) + cpu_lists_count(s);
 	mutex_unlock(&slab_mutex);
 	return count;
+}
+
+static DEFINE_PER_CPU(struct work_struct, sloba_drain_work);
+static atomic_long_t sloba_drained;
+/* Reclaim waits for its work items: they need a rescuer, as SLUB's do. */
+static struct workqueue_struct *sloba_wq;
+
+/* Runs on its CPU, while the shrinker holds slab_mutex for it. */
+static void sloba_drain_cpu_work(struct work_struct *work)
+{
+	unsigned long flags, objs = 0;
+	struct kmem_cache *s;
+
+	list_for_each_entry(s, &slab_caches, list) {
+		struct sloba_cpu *c;
+
+		local_irq_save(flags);
+		c = this_cpu_ptr(s->cpu);
+		objs += c->count + (c->spare ? s->cpu_batch : 0);
+		sloba_cpu_drain(s, c);
+		local_irq_restore(flags);
+	}
+	atomic_long_add(objs, &sloba_drained);
+}
+
+static unsigned long sloba_drain_cpu_lists(void)
+{
+	struct kmem_cache *s;
+	cpumask_var_t mask;
+	int cpu;
+
+	if (!sloba_wq || !zalloc_cpumask_var(&mask, GFP_NOWAIT))
+		return 0;
+	atomic_long_set(&sloba_drained, 0);
+	/*
+	 * No cpus_read_lock(): it nests outside slab_mutex.  A CPU that goes
+	 * offline runs its item elsewhere, which then drains its own lists.
+	 */
+	for_each_online_cpu(cpu) {
+		list_for_each_entry(s, &slab_caches, list) {
+			if (cpu_holds(s, cpu)) {
+				cpumask_set_cpu(cpu, mask);
+				queue_work_on(cpu, sloba_wq,
+					      per_cpu_ptr(&sloba_drain_work, cpu));
+				break;
+			}
+		}
+	}
+	for_each_cpu(cpu, mask)
+		flush_work(per_cpu_ptr(&sloba_drain_work, cpu));
+	free_cpumask_var(mask);
+	return atomic_long_read(&sloba_drained);
 }
 
 static unsigned long sloba_shrink_scan(struct shrinker *shrink,
@@ -233,12 +338,15 @@ static unsigned long sloba_shrink_scan(struct shrinker *shrink,
 	unsigned long freed = 0;
 	struct kmem_cache *s;
 
-	if (time_before(jiffies, READ_ONCE(sloba_last_reclaim) + HZ / 10) ||
-	    !mutex_trylock(&slab_mutex))
+	if (!mutex_trylock(&slab_mutex))
 		return SHRINK_STOP;
-	list_for_each_entry(s, &slab_caches, list)
-		freed += sloba_cache_reclaim(s);
-	WRITE_ONCE(sloba_last_reclaim, jiffies);
+	list_for_each_entry(s, &slab_caches, list) {
+		if (freed >= sc->nr_to_scan)
+			break;
+		freed += sloba_cache_reclaim(s, sc->nr_to_scan - freed);
+	}
+	if (freed < sc->nr_to_scan && gfpflags_allow_blocking(sc->gfp_mask))
+		freed += sloba_drain_cpu_lists();
 	mutex_unlock(&slab_mutex);
 	return freed;
 }
@@ -247,7 +355,115 @@ static struct shrinker sloba_shrinker = {
 	.count_objects = sloba_shrink_count,
 	.scan_objects = sloba_shrink_scan,
 	.seeks = DEFAULT_SEEKS,
+	.batch = 1024,
 };
+
+/*
+ * The reaper, as SLAB's cache_reap: every two seconds each CPU gives back
+ * its lists of the caches it has stopped using, and the first CPU of each
+ * node the barn chains nobody took.
+ */
+#define SLOBA_REAP_INTERVAL	(2 * HZ)
+static DEFINE_PER_CPU(struct delayed_work, sloba_reap_work);
+
+static void sloba_reap(struct work_struct *work)
+{
+	bool node_reaper = smp_processor_id() ==
+			   cpumask_first(cpumask_of_node(numa_node_id()));
+	unsigned long flags;
+	struct kmem_cache *s;
+
+	if (mutex_trylock(&slab_mutex)) {
+		list_for_each_entry(s, &slab_caches, list) {
+			local_irq_save(flags);
+			sloba_cpu_reap(s, this_cpu_ptr(s->cpu));
+			local_irq_restore(flags);
+			if (node_reaper)
+				sloba_cache_reap(s);
+			cond_resched();
+		}
+		mutex_unlock(&slab_mutex);
+	}
+	schedule_delayed_work_on(smp_processor_id(), to_delayed_work(work),
+				 round_jiffies_relative(SLOBA_REAP_INTERVAL));
+}
+
+static int sloba_cpu_online(unsigned int cpu)
+{
+	struct delayed_work *reap = per_cpu_ptr(&sloba_reap_work, cpu);
+
+	INIT_DEFERRABLE_WORK(reap, sloba_reap);
+	schedule_delayed_work_on(cpu, reap,
+				 SLOBA_REAP_INTERVAL + cpu * HZ / 16);
+	return 0;
+}
+
+static int sloba_cpu_offline(unsigned int cpu)
+{
+	cancel_delayed_work_sync(per_cpu_ptr(&sloba_reap_work, cpu));
+	return 0;
+}
+
+#ifdef CONFIG_SLOBA_STATS
+/* /sys/kernel/debug/sloba/<cache>: the counters of struct sloba_cache_stats. */
+static struct dentry *sloba_debugfs;
+
+static int sloba_stats_show(struct seq_file *m, void *unused)
+{
+	struct kmem_cache *s = m->private;
+	struct sloba_cache_info info;
+	const struct sloba_cache_stats *st = &info.stats;
+
+	sloba_cache_get_info(s, &info);
+#define SHOW(field)	seq_printf(m, "%-18s %lu\n", #field, st->field)
+	SHOW(alloc_fast);
+	SHOW(alloc_slow);
+	SHOW(free_fast);
+	SHOW(free_slow);
+	SHOW(refill_spare);
+	SHOW(refill_barn);
+	SHOW(refill_slabs);
+	SHOW(flush_spare);
+	SHOW(flush_barn);
+	SHOW(flush_slabs);
+	SHOW(lock_acquisitions);
+	SHOW(remote_frees);
+	SHOW(slabs_allocated);
+	SHOW(slabs_freed);
+#undef SHOW
+	seq_printf(m, "%-18s %lu\n", "free_cached", info.free_cached);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(sloba_stats);
+
+static void sloba_debugfs_add(struct kmem_cache *s)
+{
+	if (sloba_debugfs)
+		debugfs_create_file(s->name, 0400, sloba_debugfs, s,
+				    &sloba_stats_fops);
+}
+
+static void sloba_debugfs_remove(struct kmem_cache *s)
+{
+	if (sloba_debugfs)
+		debugfs_lookup_and_remove(s->name, sloba_debugfs);
+}
+
+static void __init sloba_debugfs_init(void)
+{
+	struct kmem_cache *s;
+
+	sloba_debugfs = debugfs_create_dir("sloba", NULL);
+	mutex_lock(&slab_mutex);
+	list_for_each_entry(s, &slab_caches, list)
+		sloba_debugfs_add(s);
+	mutex_unlock(&slab_mutex);
+}
+#else
+static inline void sloba_debugfs_add(struct kmem_cache *s) {}
+static inline void sloba_debugfs_remove(struct kmem_cache *s) {}
+static inline void sloba_debugfs_init(void) {}
+#endif
 
 /* ---------------------------------------------------------------------
  * Cache life cycle, called by mm/slab_common.c
@@ -255,9 +471,14 @@ static struct shrinker sloba_shrinker = {
 
 int __kmem_cache_create(struct kmem_cache *s, slab_flags_t flags)
 {
+	int err;
+
 	s->flags = flags;
 	s->sflags = 0;
-	return sloba_cache_setup(s);
+	err = sloba_cache_setup(s);
+	if (!err)
+		sloba_debugfs_add(s);
+	return err;
 }
 
 /*
@@ -288,6 +509,7 @@ int __kmem_cache_shutdown(struct kmem_cache *s)
 
 void __kmem_cache_release(struct kmem_cache *s)
 {
+	sloba_debugfs_remove(s);
 	plat_cache_cpu_release(s);
 }
 
@@ -307,7 +529,7 @@ static __always_inline void *cache_alloc(struct kmem_cache *s, gfp_t gfp,
 
 	gfp &= gfp_allowed_mask;
 	might_alloc(gfp);
-	ret = sloba_cache_alloc(s, gfp);
+	ret = sloba_cache_alloc_node(s, gfp, node);
 	trace_kmem_cache_alloc(caller, ret, s, gfp, node);
 	kmemleak_alloc_recursive(ret, s->object_size, 1, s->flags, gfp);
 	return ret;
@@ -379,9 +601,11 @@ static __always_inline void *do_kmalloc(size_t size, gfp_t gfp, int node,
 
 	gfp &= gfp_allowed_mask;
 	might_alloc(gfp);
-	ret = sloba_kmalloc(size, gfp);
-	trace_kmalloc(caller, ret, size, ZERO_OR_NULL_PTR(ret) ? 0 :
-		      sloba_ksize(ret), gfp, node);
+	ret = sloba_kmalloc_node(size, gfp, node);
+	/* ksize() only when someone listens: the fast path calls nothing. */
+	if (trace_kmalloc_enabled())
+		trace_kmalloc(caller, ret, size, ZERO_OR_NULL_PTR(ret) ? 0 :
+			      sloba_ksize(ret), gfp, node);
 	kmemleak_alloc(ret, size, 1, gfp);
 	return ret;
 }
@@ -432,6 +656,9 @@ EXPORT_SYMBOL(kmalloc_size_roundup);
  * What the rest of mm asks about objects and caches
  */
 
+/* For test and benchmark modules: slabinfo's numbers and the counters. */
+EXPORT_SYMBOL_GPL(sloba_cache_get_info);
+
 #ifdef CONFIG_PRINTK
 void __kmem_obj_info(struct kmem_obj_info *kpp, void *object,
 		     struct slab *slab)
@@ -474,43 +701,69 @@ ssize_t slabinfo_write(struct file *file, const char __user *buffer,
  * Boot
  */
 
-static struct kmem_cache kmem_cache_boot = {
-	.name = "kmem_cache",
-	.object_size = sizeof(struct kmem_cache),
-	.size = sizeof(struct kmem_cache),
-	.align = ARCH_KMALLOC_MINALIGN,
-	.usersize = 0,
-};
-
 void __init kmem_cache_init(void)
 {
+	size_t size = SLOBA_CACHE_SIZE(nr_node_ids);
+	struct kmem_cache *s;
 	unsigned int i;
 
-	sloba_init();
-	for (i = 0; i < SLOBA_NR_KMALLOC; i++) {
-		struct kmem_cache *s = &sloba_kmalloc_caches[i];
+	/*
+	 * The cache of caches comes first, straight from the page allocator
+	 * and never freed; every other struct kmem_cache, the kmalloc
+	 * classes' included, is one of its objects, sized for the nodes
+	 * there are and aligned to a cache line.
+	 */
+	s = (void *)__get_free_pages(GFP_NOWAIT | __GFP_ZERO, get_order(size));
+	if (!s)
+		panic("SLOBA: no memory for the kmem_cache cache\n");
+	s->name = "kmem_cache";
+	s->object_size = size;
+	s->align = __alignof__(struct kmem_cache);
+	if (__kmem_cache_create(s, SLAB_HWCACHE_ALIGN | SLAB_PANIC))
+		panic("SLOBA: cannot set up the kmem_cache cache\n");
+	s->refcount = -1;
+	list_add(&s->list, &slab_caches);
+	kmem_cache = s;
 
+	if (sloba_init())
+		panic("SLOBA: cannot set up the kmalloc caches\n");
+	for (i = 0; i < SLOBA_NR_KMALLOC; i++) {
+		s = sloba_kmalloc_caches[i];
 		s->flags |= SLAB_KMALLOC;
 		list_add_tail(&s->list, &slab_caches);
 	}
-	if (__kmem_cache_create(&kmem_cache_boot, SLAB_HWCACHE_ALIGN | SLAB_PANIC))
-		panic("SLOBA: cannot set up the kmem_cache cache\n");
-	kmem_cache_boot.refcount = -1;
-	list_add(&kmem_cache_boot.list, &slab_caches);
-	kmem_cache = &kmem_cache_boot;
 
 	cpuhp_setup_state_nocalls(CPUHP_SLUB_DEAD, "sloba:dead", NULL,
 				  sloba_cpu_dead);
 	slab_state = UP;
-	pr_info("SLOBA: %u kmalloc classes of 8 to %u bytes, %u CPUs\n",
+	pr_info("SLOBA: %u kmalloc classes of 8 to %u bytes, %u CPUs, %u nodes\n",
 		SLOBA_NR_KMALLOC, SLOBA_KMALLOC_MAX_CACHE_SIZE,
-		num_possible_cpus());
+		num_possible_cpus(), nr_node_ids);
 }
 
 void __init kmem_cache_init_late(void)
 {
+	int cpu;
+
 	slab_state = FULL;
-	sloba_last_reclaim = jiffies - HZ;
-	if (register_shrinker(&sloba_shrinker, "sloba"))
+	for_each_possible_cpu(cpu)
+		INIT_WORK(per_cpu_ptr(&sloba_drain_work, cpu),
+			  sloba_drain_cpu_work);
+	sloba_wq = alloc_workqueue("sloba_flushwq", WQ_MEM_RECLAIM, 0);
+	if (!sloba_wq || register_shrinker(&sloba_shrinker, "sloba"))
 		pr_warn("SLOBA: no shrinker, idle memory returns only on kmem_cache_shrink()\n");
 }
+
+/* Once workqueues and debugfs are up: the reaper on every CPU, the stats. */
+static int __init sloba_late_init(void)
+{
+	int ret;
+
+	ret = cpuhp_setup_state(CPUHP_AP_ONLINE_DYN, "mm/sloba:online",
+				sloba_cpu_online, sloba_cpu_offline);
+	if (ret < 0)
+		pr_warn("SLOBA: no reaper: idle lists return only under memory pressure\n");
+	sloba_debugfs_init();
+	return 0;
+}
+device_initcall(sloba_late_init);

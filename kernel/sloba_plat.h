@@ -21,8 +21,13 @@
 
 typedef spinlock_t sloba_lock_t;
 
-/* kmem_cache::cpu: the cache's per-cpu freelists. */
+/* kmem_cache::cpu: the cache's per-cpu lists. */
 typedef struct sloba_cpu __percpu *sloba_cpu_ref_t;
+
+#define SLOBA_CACHELINE_ALIGNED	____cacheline_aligned_in_smp
+#define SLOBA_PLAT_CACHE_FIELDS
+#define plat_xchg(p, v)		xchg(p, v)
+#define plat_cmpxchg(p, o, n)	cmpxchg(p, o, n)
 
 #define SLOBA_MAX_ORDER		(MAX_ORDER - 1)
 /*
@@ -31,5 +36,13 @@ typedef struct sloba_cpu __percpu *sloba_cpu_ref_t;
  * that the footprint that counts).
  */
 #define SLOBA_REFILL_SLABS	1
+/*
+ * A node's barn holds at most 64 KiB of free objects per cache (at least
+ * two chains, at most 16), and the reaper gives back what nobody takes;
+ * CPU lists keep the core's sizes.
+ */
+#define SLOBA_BARN_BYTES	(64U << 10)
+#define SLOBA_BARN_SLOTS	16
+#define SLOBA_CHAIN_BYTES	0
 
 #endif /* MM_SLOBA_PLAT_H */

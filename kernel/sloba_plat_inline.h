@@ -47,6 +47,11 @@ static __always_inline struct slab *plat_virt_to_slab(const void *p)
 
 extern bool sloba_debug_all;
 #define plat_debug_all()		(sloba_debug_all)
+#define plat_stats_enabled()		IS_ENABLED(CONFIG_SLOBA_STATS)
+
+#define plat_nr_nodes()			((unsigned int)nr_node_ids)
+#define plat_local_nid()		numa_mem_id()
+#define plat_slab_nid(slab)		slab_nid(slab)
 #define plat_rcu_enter(head)		((void)(head))
 
 #endif /* MM_SLOBA_PLAT_INLINE_H */

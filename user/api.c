@@ -15,12 +15,38 @@
 
 void sloba_pages_init(void);
 
+#define SLOBA_CACHE_LINE 64
+
 bool sloba_user_debug_all;
 
-/* The cache of struct kmem_cache, and the list of every cache. */
-static struct kmem_cache cache_cache;
+/*
+ * A struct kmem_cache with room for its one node.  The cache of caches and
+ * the kmalloc classes are static, so that a program that has freed
+ * everything holds no slab at all.
+ */
+union cache_storage {
+	struct kmem_cache s;
+	char bytes[SLOBA_CACHE_SIZE(1)];
+} SLOBA_CACHELINE_ALIGNED;
+static union cache_storage cache_cache_storage;
+static union cache_storage kmalloc_storage[SLOBA_NR_KMALLOC];
+#define cache_cache (cache_cache_storage.s)
+
+struct kmem_cache *plat_kmalloc_cache_struct(unsigned int i)
+{
+	return &kmalloc_storage[i].s;
+}
 static pthread_mutex_t caches_lock = PTHREAD_MUTEX_INITIALIZER;
 static LIST_HEAD(caches);
+/*
+ * Every cache on the list.  Not list_for_each_entry(): it would make a
+ * struct kmem_cache pointer of the list head itself, which is not aligned
+ * as one (UBSan says so).
+ */
+#define for_each_cache(s, pos) \
+	for ((pos) = caches.next; \
+	     (pos) != &caches && ((s) = list_entry(pos, struct kmem_cache, list)); \
+	     (pos) = (pos)->next)
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 
 static void do_init(void)
@@ -30,15 +56,16 @@ static void do_init(void)
 
 	sloba_user_debug_all = debug && *debug && strcmp(debug, "0");
 	sloba_pages_init();
-	sloba_init();
-	for (i = 0; i < SLOBA_NR_KMALLOC; i++)
-		list_add_tail(&sloba_kmalloc_caches[i].list, &caches);
 	cache_cache.name = "kmem_cache";
-	cache_cache.object_size = sizeof(struct kmem_cache);
-	cache_cache.align = 8;
+	cache_cache.object_size = SLOBA_CACHE_SIZE(1);
+	cache_cache.align = SLOBA_CACHE_LINE;
 	cache_cache.refcount = 1;
-	if (sloba_cache_setup(&cache_cache))
-		plat_report(&cache_cache, "cannot set up the cache of caches");
+	if (sloba_cache_setup(&cache_cache) || sloba_init()) {
+		plat_report(NULL, "cannot set up the kmalloc caches");
+		abort();
+	}
+	for (i = 0; i < SLOBA_NR_KMALLOC; i++)
+		list_add_tail(&sloba_kmalloc_caches[i]->list, &caches);
 	list_add_tail(&cache_cache.list, &caches);
 }
 
@@ -117,7 +144,6 @@ void plat_report_leak(struct kmem_cache *s, const char *fmt, ...)
 			   SLOBA_POISON | SLOBA_HWCACHE_ALIGN |		\
 			   SLOBA_STORE_USER | SLOBA_PANIC |		\
 			   SLOBA_TYPESAFE_BY_RCU)
-#define SLOBA_CACHE_LINE 64
 
 /* As the kernel: cache-line alignment shrinks for small objects. */
 static unsigned int cache_alignment(unsigned int flags, unsigned int align,
@@ -227,10 +253,11 @@ void *sloba_cache_zalloc(sloba_cache_t *s, sloba_gfp_t gfp)
 
 void sloba_shrink_all(void)
 {
+	struct list_head *pos;
 	struct kmem_cache *s;
 
 	pthread_mutex_lock(&caches_lock);
-	list_for_each_entry(s, &caches, list)
+	for_each_cache(s, pos)
 		sloba_cache_shrink(s);
 	pthread_mutex_unlock(&caches_lock);
 }
@@ -265,6 +292,7 @@ void *sloba_kcalloc(size_t n, size_t size, sloba_gfp_t gfp)
 void sloba_slabinfo(int fd)
 {
 	struct sloba_cache_info info;
+	struct list_head *pos;
 	struct kmem_cache *s;
 
 	dprintf(fd, "slabinfo - version: 2.1\n"
@@ -272,7 +300,7 @@ void sloba_slabinfo(int fd)
 		" : tunables <limit> <batchcount> <sharedfactor>"
 		" : slabdata <active_slabs> <num_slabs> <sharedavail>\n");
 	pthread_mutex_lock(&caches_lock);
-	list_for_each_entry(s, &caches, list) {
+	for_each_cache(s, pos) {
 		sloba_cache_get_info(s, &info);
 		dprintf(fd, "%-17s %6lu %6lu %6u %4u %4u : tunables %4u %4u %4u : slabdata %6lu %6lu %6u\n",
 			info.name, info.active_objs, info.num_objs,

@@ -408,8 +408,9 @@ static bool injected_failure(void)
 					   __ATOMIC_RELAXED) % every == 0;
 }
 
+/* One node: @nid is always right. */
 struct slab *plat_slab_alloc(struct kmem_cache *s, gfp_t gfp,
-			     unsigned int order, bool may_fail)
+			     unsigned int order, bool may_fail, int nid)
 {
 	size_t i, n = BLOCK_PAGES(order);
 	unsigned int fail;
@@ -418,6 +419,7 @@ struct slab *plat_slab_alloc(struct kmem_cache *s, gfp_t gfp,
 	(void)s;
 	(void)gfp;
 	(void)may_fail;
+	(void)nid;
 	fail = __atomic_load_n(&buddy.fail_order, __ATOMIC_RELAXED);
 	if ((fail && order >= fail) || injected_failure())
 		return NULL;
@@ -443,12 +445,13 @@ void plat_slab_free(struct kmem_cache *s, struct slab *slab)
 	__tsan_release(&sloba_rcu_token);	/* for rcu_barrier() */
 }
 
-void *plat_large_alloc(size_t size, gfp_t gfp)
+void *plat_large_alloc(size_t size, gfp_t gfp, int nid)
 {
 	unsigned int order = 0;
 	struct slab *d;
 	void *p;
 
+	(void)nid;
 	while ((PAGE_SIZE << order) < size && order <= SLOBA_MAX_ORDER)
 		order++;
 	if (injected_failure())

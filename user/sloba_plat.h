@@ -86,6 +86,36 @@ static inline void rcu_barrier(void)
  * batch, not once per two objects.
  */
 #define SLOBA_REFILL_SLABS	8
+/*
+ * A barn holds up to 8 MiB of free objects per cache, in at most 64
+ * chains: threads that batch thousands of objects, or pass them to each
+ * other, trade whole chains through it instead of walking them back to
+ * their slabs and their pages back to the page allocator.
+ */
+#define SLOBA_BARN_BYTES	(8U << 20)
+#define SLOBA_BARN_SLOTS	64
+/* A thread may keep up to 60 objects of any class up to 4 KiB, twice. */
+#define SLOBA_CHAIN_BYTES	(240U << 10)
+
+/* One node; struct kmem_cache gets nothing of the platform's own. */
+#define NUMA_NO_NODE		(-1)
+#define SLOBA_PLAT_CACHE_FIELDS
+#define SLOBA_CACHELINE_ALIGNED	__attribute__((aligned(64)))
+
+/*
+ * Atomics, with the ordering the core expects: READ_ONCE/WRITE_ONCE are
+ * relaxed atomic accesses (so ThreadSanitizer knows they are meant to
+ * race), the exchanges are full barriers.
+ */
+#define READ_ONCE(x)		__atomic_load_n(&(x), __ATOMIC_RELAXED)
+#define WRITE_ONCE(x, v)	__atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
+#define plat_xchg(p, v)		__atomic_exchange_n((p), (v), __ATOMIC_SEQ_CST)
+static inline void *plat_cmpxchg(void **p, void *old, void *new)
+{
+	__atomic_compare_exchange_n(p, &old, new, false, __ATOMIC_SEQ_CST,
+				    __ATOMIC_SEQ_CST);
+	return old;
+}
 
 typedef unsigned int gfp_t;
 typedef unsigned int slab_flags_t;
@@ -112,6 +142,7 @@ typedef unsigned int slab_flags_t;
 #define list_move		cds_list_move
 #define list_empty		cds_list_empty
 #define list_entry		cds_list_entry
+#define list_first_entry	cds_list_first_entry
 #define list_for_each_entry	cds_list_for_each_entry
 #define list_for_each_entry_safe cds_list_for_each_entry_safe
 #define list_first_entry_or_null(h, type, member) \

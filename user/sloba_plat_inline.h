@@ -62,4 +62,12 @@ static __always_inline struct sloba_cpu *plat_cpu_get(struct kmem_cache *s,
 extern bool sloba_user_debug_all;
 #define plat_debug_all()	(sloba_user_debug_all)
 
+/* libsloba always counts, fast paths included. */
+#define plat_stats_enabled()	true
+
+/* One node. */
+#define plat_nr_nodes()		1U
+#define plat_local_nid()	0
+#define plat_slab_nid(slab)	((void)(slab), 0)
+
 #endif /* SLOBA_PLAT_INLINE_H */

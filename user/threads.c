@@ -86,8 +86,8 @@ static void thread_exit(void *arg)
 	for (i = 0; i < DIRECT_SLOT; i++) {
 		struct sloba_cpu *c = &own_slots()[i];
 
-		if (c->freelist)
-			sloba_cpu_drain(slot_owner[i], c);
+		if (slot_owner[i])
+			sloba_cpu_retire(slot_owner[i], c);
 		c->limit = 0;
 	}
 	list_del(&self.node);
@@ -162,7 +162,20 @@ void plat_drain_cpus(struct kmem_cache *s, bool all)
 	}
 	pthread_mutex_lock(&registry_lock);
 	list_for_each_entry(t, &registry, node)
-		if (t->slots[i].freelist)
-			sloba_cpu_drain(s, &t->slots[i]);
+		sloba_cpu_drain(s, &t->slots[i]);
+	pthread_mutex_unlock(&registry_lock);
+}
+
+void plat_visit_cpu_lists(struct kmem_cache *s, sloba_cpu_visit_t *fn,
+			  void *arg)
+{
+	struct sloba_thread *t;
+	int i = slot_index(s);
+
+	if (i < 0)
+		return;
+	pthread_mutex_lock(&registry_lock);
+	list_for_each_entry(t, &registry, node)
+		fn(s, &t->slots[i], arg);
 	pthread_mutex_unlock(&registry_lock);
 }

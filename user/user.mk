@@ -30,8 +30,8 @@ VARIANT_CFLAGS_asan := -O1 -fno-omit-frame-pointer \
 		       -fsanitize=address,undefined -fno-sanitize-recover=all
 VARIANT_CFLAGS_tsan := -O1 -fsanitize=thread
 
-USER_TESTS := test_api test_debug test_faults test_threads test_rcu
-TSAN_TESTS := test_threads test_rcu
+USER_TESTS := test_api test_debug test_faults test_threads test_rcu test_tier
+TSAN_TESTS := test_threads test_rcu test_tier
 
 .PHONY: lib lib-user test-user bench-user install install-user
 all: lib
@@ -93,6 +93,15 @@ $(USER_OUT)/opt/user_bench: bench/user_bench.c $(USER_OUT)/opt/libsloba.a
 
 bench-user: $(USER_OUT)/opt/user_bench
 	bench/run-user-bench.sh $< $(BUILD)/bench/user.json $(BENCH_ARGS)
+
+# Producer/consumer: libsloba's counters per 1000 pairs, ns against peers.
+$(USER_OUT)/opt/prodcons: bench/prodcons.c $(USER_OUT)/opt/libsloba.a
+	$(CC) $(USER_CFLAGS) -O2 $< -o $@ $(USER_OUT)/opt/libsloba.a $(USER_LIBS)
+
+BENCH_TARGETS += bench-prodcons
+.PHONY: bench-prodcons
+bench-prodcons: $(USER_OUT)/opt/prodcons
+	bench/run-prodcons.sh $< $(BUILD)/bench/prodcons.json $(PRODCONS_ARGS)
 
 $(USER_OUT)/opt/insn_count: bench/insn_count.c $(USER_OUT)/opt/libsloba.a
 	$(CC) $(USER_CFLAGS) -O2 $< -o $@ $(USER_OUT)/opt/libsloba.a $(USER_LIBS)
