@@ -104,14 +104,33 @@
  * Object and slab helpers
  */
 
+/*
+ * A free object's link.  With freelist hardening (the kernel's
+ * SLAB_FREELIST_HARDENED) it is stored mixed with a per-cache secret and
+ * the byte-swapped address it is stored at, as SLUB does, so a leaked or
+ * overwritten link does not give or take a plain pointer.
+ */
+static inline void *fp_mix(const struct kmem_cache *s, void *ptr,
+			   const void *where)
+{
+	if (!plat_freelist_hardened())
+		return ptr;
+	return (void *)((uintptr_t)ptr ^ s->random ^
+			(uintptr_t)swab((uintptr_t)where));
+}
+
 static inline void *get_fp(const struct kmem_cache *s, const void *obj)
 {
-	return *(void **)((char *)obj + s->offset);
+	void **link = (void **)((char *)obj + s->offset);
+
+	return fp_mix(s, *link, link);
 }
 
 static inline void set_fp(const struct kmem_cache *s, void *obj, void *next)
 {
-	*(void **)((char *)obj + s->offset) = next;
+	void **link = (void **)((char *)obj + s->offset);
+
+	*link = fp_mix(s, next, link);
 }
 
 static inline size_t slab_bytes(const struct slab *slab)
@@ -142,19 +161,49 @@ static void node_lock(struct sloba_node *n, unsigned long *flags)
 	for ((n) = (s)->node; (n) < (s)->node + plat_nr_nodes(); (n)++)
 
 /*
+ * Is @slab carved in the cache's random order (SLAB_FREELIST_RANDOM)?  It
+ * is when the cache had a sequence when the slab was made and the slab has
+ * the sequence's length (a slab of the preferred order).
+ */
+#define SLOBA_IN_ORDER	(~0U)
+
+static inline bool slab_random(const struct slab *slab)
+{
+	return slab->random_start != SLOBA_IN_ORDER;
+}
+
+/*
+ * Object i of a slab ends where object i - 1 starts, the first at the
+ * slab's end.  The k-th object carved is object k, or, in a random slab,
+ * the one the cache's sequence names at the slab's own starting point.
+ */
+static inline char *carve_addr(const struct kmem_cache *s,
+			       const struct slab *slab, unsigned int k)
+{
+	unsigned int i = k;
+
+	if (slab_random(slab))
+		i = s->random_seq[(slab->random_start + k) % slab->objects];
+	return (char *)plat_slab_addr(slab) + slab_bytes(slab) -
+	       (size_t)(i + 1) * s->size;
+}
+
+/*
  * The index (counted from the slab's end) of the object that starts at p,
- * or -1 if p does not start an object that was ever handed out.
+ * or -1 if p does not start an object (in a slab carved in order: one that
+ * was ever handed out).
  */
 static long obj_index(const struct kmem_cache *s, const struct slab *slab,
 		      const void *p)
 {
 	const char *end = (const char *)plat_slab_addr(slab) + slab_bytes(slab);
-	size_t dist;
+	size_t dist, limit;
 
 	if ((const char *)p >= end)
 		return -1;
 	dist = end - (const char *)p;
-	if (dist % s->size || dist / s->size > slab->carved)
+	limit = slab_random(slab) ? slab->objects : slab->carved;
+	if (dist % s->size || dist / s->size > limit)
 		return -1;
 	return (long)(dist / s->size) - 1;
 }
@@ -163,11 +212,33 @@ static long obj_index(const struct kmem_cache *s, const struct slab *slab,
  * Slab lists: everything here runs with the node's lock held
  */
 
+/*
+ * Memory reserves.  A slab whose pages came from the page allocator's
+ * emergency reserves while they are being guarded (the kernel: swap over
+ * the network is set up, sk_memalloc_socks()) is a reserve slab: it lives
+ * on the node's pfmemalloc list, its objects go one at a time to callers
+ * entitled to the reserves and never onto a CPU list, they come straight
+ * back when freed, and the slab goes back as soon as it is empty.  Without
+ * this a reserve page, once cut up, would feed anyone.
+ */
+static inline bool slab_reserve(const struct slab *slab)
+{
+	return plat_slab_pfmemalloc(slab);
+}
+
+/* The list @slab belongs on: @list, or the reserve list. */
+static inline struct list_head *slab_home(struct sloba_node *n,
+					  struct slab *slab,
+					  struct list_head *list)
+{
+	return slab_reserve(slab) ? &n->pfmemalloc : list;
+}
+
 /* A slab just lost its last object: keep it, or queue it on @to_free. */
 static void slab_now_empty(struct kmem_cache *s, struct sloba_node *n,
 			   struct slab *slab, struct list_head *to_free)
 {
-	if (n->nr_empty < s->max_empty) {
+	if (n->nr_empty < s->max_empty && !slab_reserve(slab)) {
 		list_move(&slab->slab_list, &n->empty);
 		WRITE_ONCE(n->nr_empty, n->nr_empty + 1);
 	} else {
@@ -189,7 +260,7 @@ static void slab_put_objs(struct kmem_cache *s, struct sloba_node *n,
 	set_fp(s, tail, slab->freelist);
 	slab->freelist = head;
 	if (slab->inuse == slab->objects)
-		list_move(&slab->slab_list, &n->partial);
+		list_move(&slab->slab_list, slab_home(n, slab, &n->partial));
 	slab->inuse -= nr;
 	if (!slab->inuse)
 		slab_now_empty(s, n, slab, to_free);
@@ -236,20 +307,21 @@ static void slab_take(struct kmem_cache *s, struct sloba_node *n,
 		slab->freelist = obj;
 	}
 	/*
-	 * Then objects never handed out, cut from the slab's end downward:
-	 * object i ends where object i - 1 starts.  They are linked in that
-	 * order and hung in front of @fresh.
+	 * Then objects never handed out, cut from the slab's end downward
+	 * (or in the cache's random order), linked in that order and hung
+	 * in front of @fresh.
 	 */
 	if (have < want && slab->carved < slab->objects) {
 		unsigned int nr = min_t(unsigned int, want - have,
 					 slab->objects - slab->carved);
-		char *p = (char *)plat_slab_addr(slab) + slab_bytes(slab) -
-			  (size_t)(slab->carved + 1) * s->size;
-		unsigned int i;
+		unsigned int i, k = slab->carved;
+		char *p = carve_addr(s, slab, k), *next;
 
 		first = p;
-		for (i = 1; i < nr; i++, p -= s->size)
-			set_fp(s, p, p - s->size);
+		for (i = 1; i < nr; i++, p = next) {
+			next = carve_addr(s, slab, k + i);
+			set_fp(s, p, next);
+		}
 		set_fp(s, p, f.head);
 		if (!f.head)
 			f.tail = p;
@@ -262,10 +334,9 @@ static void slab_take(struct kmem_cache *s, struct sloba_node *n,
 	n->nr_inuse += have - used->n - fresh->n;
 	*used = u;
 	*fresh = f;
-	if (slab->inuse == slab->objects)
-		list_move(&slab->slab_list, &n->full);
-	else
-		list_move(&slab->slab_list, &n->partial);
+	list_move(&slab->slab_list,
+		  slab_home(n, slab, slab->inuse == slab->objects ?
+			    &n->full : &n->partial));
 }
 
 /* ---------------------------------------------------------------------
@@ -316,6 +387,9 @@ static struct slab *new_slab(struct kmem_cache *s, gfp_t gfp, int nid)
 	slab->carved = 0;
 	slab->order = order;
 	slab->objects = (unsigned int)(slab_bytes(slab) / s->size);
+	slab->random_start = SLOBA_IN_ORDER;
+	if (s->random_seq && order == s->order)
+		slab->random_start = plat_random() % slab->objects;
 	return slab;
 }
 
@@ -323,12 +397,57 @@ static struct slab *new_slab(struct kmem_cache *s, gfp_t gfp, int nid)
  * Debug checks (SLOBA_F_DEBUG caches; node lock held)
  */
 
-/* Free objects are poisoned unless something else owns their contents. */
+/*
+ * SLAB_POISON: free objects are filled with POISON_FREE, unless something
+ * else owns their contents.
+ */
 static bool poisoned(struct kmem_cache *s)
 {
-	return (s->sflags & SLOBA_F_DEBUG) && !s->ctor &&
+	return (s->sflags & SLOBA_F_POISON) && !s->ctor &&
 	       !(s->flags & SLAB_TYPESAFE_BY_RCU) &&
 	       !plat_want_init_on_free(s);
+}
+
+/*
+ * SLAB_RED_ZONE: the bytes from the object's end to its link are a red
+ * zone, RED_ACTIVE while the object is allocated and RED_INACTIVE while it
+ * is free, so a write past the object is found when it is freed (or, if
+ * it happened while free, when it is handed out again) and reported
+ * instead of corrupting the link.
+ */
+#define SLOBA_RED_ACTIVE	0xcc
+#define SLOBA_RED_INACTIVE	0xbb
+
+static bool check_red(struct kmem_cache *s, void *obj, unsigned char want)
+{
+	unsigned char *b = (unsigned char *)obj + s->object_size;
+	unsigned int i, len = s->offset - s->object_size;
+
+	for (i = 0; i < len; i++) {
+		if (b[i] != want) {
+			plat_report(s, "object %p in cache %s: red zone overwritten (byte %u past the object: 0x%02x, %s)",
+				    obj, s->name, i, b[i],
+				    want == SLOBA_RED_ACTIVE ? "while allocated" :
+							       "while free");
+			plat_print_object(s, obj);
+			return false;
+		}
+	}
+	return true;
+}
+
+static void set_red(struct kmem_cache *s, void *obj, unsigned char value)
+{
+	memset((char *)obj + s->object_size, value,
+	       s->offset - s->object_size);
+}
+
+/* SLAB_STORE_USER: who allocated and who freed each object. */
+static inline struct sloba_track *obj_track(struct kmem_cache *s, void *obj,
+					    bool alloc)
+{
+	return (struct sloba_track *)((char *)obj + s->offset +
+				      sizeof(void *)) + !alloc;
 }
 
 /* Is @obj, freed into @s, really a busy object of @s?  Reports if not. */
@@ -351,10 +470,27 @@ static bool debug_check_free(struct kmem_cache *s, struct slab *slab,
 		if (p == obj) {
 			plat_report(s, "double free of %p in cache %s",
 				    obj, s->name);
+			plat_print_object(s, obj);
 			return false;
 		}
 	}
 	return true;
+}
+
+/*
+ * A debug cache's object goes back to its slab: check its red zone, mark
+ * it free, note who freed it, poison it.
+ */
+static void debug_free(struct kmem_cache *s, void *obj)
+{
+	if (s->sflags & SLOBA_F_RED) {
+		check_red(s, obj, SLOBA_RED_ACTIVE);
+		set_red(s, obj, SLOBA_RED_INACTIVE);
+	}
+	if (s->sflags & SLOBA_F_TRACK)
+		plat_set_track(s, obj_track(s, obj, false));
+	if (poisoned(s))
+		memset(obj, SLOBA_POISON_FREE, s->object_size);
 }
 
 /* A poisoned object is about to be handed out: was it written while free? */
@@ -367,10 +503,29 @@ static void debug_check_poison(struct kmem_cache *s, void *obj)
 		if (b[i] != SLOBA_POISON_FREE) {
 			plat_report(s, "object %p in cache %s was written after free (offset %u: 0x%02x)",
 				    obj, s->name, i, b[i]);
+			plat_print_object(s, obj);
 			memset(obj, SLOBA_POISON_FREE, s->object_size);
 			return;
 		}
 	}
+}
+
+/*
+ * A debug cache hands @obj out: if it was free before (@used), check that
+ * nothing wrote to it or past it meanwhile; mark it allocated, note who
+ * took it.
+ */
+static void debug_alloc(struct kmem_cache *s, void *obj, bool used)
+{
+	if (used && poisoned(s))
+		debug_check_poison(s, obj);
+	if (s->sflags & SLOBA_F_RED) {
+		if (used)
+			check_red(s, obj, SLOBA_RED_INACTIVE);
+		set_red(s, obj, SLOBA_RED_ACTIVE);
+	}
+	if (s->sflags & SLOBA_F_TRACK)
+		plat_set_track(s, obj_track(s, obj, true));
 }
 
 /* ---------------------------------------------------------------------
@@ -486,11 +641,18 @@ static unsigned int grow(struct kmem_cache *s, struct sloba_node *n,
 	return i;
 }
 
-/* Hang a new slab on its node's empty list (that node's lock held). */
+/*
+ * Hang a new slab on its node's empty list, or a reserve slab on the
+ * reserve list (that node's lock held).
+ */
 static void add_slab(struct sloba_node *n, struct slab *slab)
 {
-	list_move(&slab->slab_list, &n->empty);
-	WRITE_ONCE(n->nr_empty, n->nr_empty + 1);
+	if (slab_reserve(slab)) {
+		list_move(&slab->slab_list, &n->pfmemalloc);
+	} else {
+		list_move(&slab->slab_list, &n->empty);
+		WRITE_ONCE(n->nr_empty, n->nr_empty + 1);
+	}
 	WRITE_ONCE(n->nr_slabs, n->nr_slabs + 1);
 	n->nr_objs += slab->objects;
 	n->slabs_allocated++;
@@ -535,6 +697,15 @@ static void *refill_from_slabs(struct kmem_cache *s, struct sloba_node *n,
 			}
 			slab_take(s, n, slab, want, &used, &fresh);
 		}
+		/* The reserves: one object, for a caller entitled to them. */
+		if (!used.n && !fresh.n && plat_pfmemalloc_allowed(gfp)) {
+			list_for_each_entry(slab, &n->pfmemalloc, slab_list) {
+				if (slab->inuse < slab->objects) {
+					slab_take(s, n, slab, 1, &used, &fresh);
+					break;
+				}
+			}
+		}
 		if (used.n || fresh.n) {
 			n->refill_slabs++;
 			if (want == 1)
@@ -562,8 +733,8 @@ static void *refill_from_slabs(struct kmem_cache *s, struct sloba_node *n,
 	/* One chain, fresh objects behind the used ones. */
 	if (used.n)
 		set_fp(s, used.tail, fresh.head);
-	if (poisoned(s) && used.n)
-		debug_check_poison(s, used.head);
+	if (s->sflags & SLOBA_F_DEBUG)	/* one object: no CPU lists */
+		debug_alloc(s, used.n ? used.head : fresh.head, used.n);
 	*got = used.n + fresh.n;
 	return used.n ? used.head : fresh.head;
 }
@@ -651,8 +822,7 @@ static void free_direct(struct kmem_cache *s, void *obj)
 			node_unlock(n, lflags);
 			return;
 		}
-		if (poisoned(s))
-			memset(obj, SLOBA_POISON_FREE, s->object_size);
+		debug_free(s, obj);
 	}
 	n->nr_inuse--;
 	n->flush_slabs++;
@@ -787,6 +957,14 @@ static noinline void slab_free_slow(struct kmem_cache *s, void *obj)
 
 	if (plat_want_init_on_free(s))
 		memset(obj, 0, s->object_size);
+	if (plat_pfmemalloc_active()) {
+		struct slab *slab = plat_virt_to_slab(obj);
+
+		if (slab && slab_reserve(slab)) {
+			free_direct(s, obj);	/* reserves stay apart */
+			return;
+		}
+	}
 	c = plat_cpu_get(s, &flags);
 	if (c->count < c->limit && obj != c->freelist) {
 		set_fp(s, obj, c->freelist);
@@ -808,7 +986,7 @@ static __always_inline void slab_free(struct kmem_cache *s, void *obj)
 	c = plat_cpu_get(s, &flags);
 	head = c->freelist;
 	if (likely(c->count < c->limit && obj != head &&
-		   !plat_want_init_on_free(s))) {
+		   !plat_want_init_on_free(s) && !plat_pfmemalloc_active())) {
 		set_fp(s, obj, head);
 		c->freelist = obj;
 		c->count++;
@@ -964,6 +1142,7 @@ static unsigned int calculate_cpu_batch(unsigned int size)
 int sloba_cache_setup(struct kmem_cache *s)
 {
 	unsigned int align = s->align, size, chain_bytes;
+	slab_flags_t dflags;
 	struct sloba_node *n;
 	bool debug;
 
@@ -971,17 +1150,39 @@ int sloba_cache_setup(struct kmem_cache *s)
 		return -EINVAL;
 	if (align < sizeof(void *))
 		align = sizeof(void *);
-	debug = plat_debug_all() ||
-		(s->flags & (SLAB_CONSISTENCY_CHECKS | SLAB_POISON |
-			     SLAB_RED_ZONE | SLAB_STORE_USER));
+	dflags = s->flags & (SLAB_CONSISTENCY_CHECKS | SLAB_POISON |
+			     SLAB_RED_ZONE | SLAB_STORE_USER);
+	if (plat_debug_all())
+		dflags = SLAB_CONSISTENCY_CHECKS | SLAB_POISON |
+			 SLAB_RED_ZONE | SLAB_STORE_USER;
+	debug = dflags != 0;
 
 	s->sflags &= SLOBA_F_KMALLOC;
 	if (debug)
 		s->sflags |= SLOBA_F_DEBUG;
+	if (dflags & SLAB_POISON)
+		s->sflags |= SLOBA_F_POISON;
+	if (dflags & SLAB_RED_ZONE)
+		s->sflags |= SLOBA_F_RED;
+	if (dflags & SLAB_STORE_USER)
+		s->sflags |= SLOBA_F_TRACK;
 	if (s->flags & SLAB_TYPESAFE_BY_RCU)
 		s->sflags |= SLOBA_F_RCU;
 
-	if (s->ctor || (s->flags & SLAB_TYPESAFE_BY_RCU) || debug) {
+	if (debug) {
+		/*
+		 * The object, a red zone of at least a word, the link, then
+		 * the allocation and free tracks.
+		 */
+		s->offset = ALIGN(s->object_size, sizeof(void *));
+		if (s->sflags & SLOBA_F_RED)
+			s->offset += sizeof(void *);
+		size = s->offset + sizeof(void *);
+		if (s->sflags & SLOBA_F_TRACK)
+			size += 2 * sizeof(struct sloba_track);
+		size = ALIGN(size, align);
+		s->usable = s->object_size;
+	} else if (s->ctor || (s->flags & SLAB_TYPESAFE_BY_RCU)) {
 		/* The object must survive being free: link past its end. */
 		s->offset = ALIGN(s->object_size, sizeof(void *));
 		size = ALIGN(s->offset + sizeof(void *), align);
@@ -994,6 +1195,9 @@ int sloba_cache_setup(struct kmem_cache *s)
 	}
 	s->size = size;
 	s->align = align;
+	if (plat_freelist_hardened())
+		s->random = (unsigned long)plat_random() << 16 << 16 ^
+			    plat_random();
 	s->order = calculate_order(size);
 	if (s->order > SLOBA_MAX_ORDER)
 		return -EINVAL;
@@ -1017,6 +1221,7 @@ int sloba_cache_setup(struct kmem_cache *s)
 		INIT_LIST_HEAD(&n->partial);
 		INIT_LIST_HEAD(&n->full);
 		INIT_LIST_HEAD(&n->empty);
+		INIT_LIST_HEAD(&n->pfmemalloc);
 	}
 	return plat_cache_cpu_init(s);
 }
@@ -1178,12 +1383,11 @@ void sloba_cache_reap(struct kmem_cache *s)
 static unsigned int report_live(struct kmem_cache *s, struct slab *slab,
 				unsigned int budget)
 {
-	char *end = (char *)plat_slab_addr(slab) + slab_bytes(slab);
-	unsigned int i, shown = 0;
+	unsigned int k, shown = 0;
 	void *p;
 
-	for (i = 0; i < slab->carved && shown < budget; i++) {
-		void *obj = end - (size_t)(i + 1) * s->size;
+	for (k = 0; k < slab->carved && shown < budget; k++) {
+		void *obj = carve_addr(s, slab, k);
 
 		for (p = slab->freelist; p && p != obj; p = get_fp(s, p))
 			;
@@ -1220,6 +1424,8 @@ int sloba_cache_shutdown(struct kmem_cache *s)
 		list_for_each_entry(slab, &n->partial, slab_list)
 			budget -= report_live(s, slab, budget);
 		list_for_each_entry(slab, &n->full, slab_list)
+			budget -= report_live(s, slab, budget);
+		list_for_each_entry(slab, &n->pfmemalloc, slab_list)
 			budget -= report_live(s, slab, budget);
 		node_unlock(n, lflags);
 	}
@@ -1336,17 +1542,88 @@ const unsigned int sloba_kmalloc_sizes[SLOBA_NR_KMALLOC] = {
 	320, 384, 448, 512, 584, 680, 816, 1024,
 	1360, 2048, 2728, 4096
 };
-static char kmalloc_names[SLOBA_NR_KMALLOC][16];
-
-struct kmem_cache *sloba_kmalloc_caches[SLOBA_NR_KMALLOC];
 
 /*
- * The cache for a request of n bytes (1 <= n <= 4096) is
- * size_cache[(n - 1) / 8]: kmalloc's range check has computed n - 1
+ * The classes in use: the sizes above rounded up to SLOBA_KMALLOC_MINALIGN
+ * (8 on x86, 128 for DMA's sake on arm64), duplicates dropped.
+ */
+unsigned int sloba_kmalloc_nr;
+unsigned int sloba_kmalloc_class[SLOBA_NR_KMALLOC];
+
+/*
+ * One set of classes per kmalloc type (the kernel's normal, accounted,
+ * reclaimable and DMA memory; userspace has one); a type the platform does
+ * not separate shares the normal caches.
+ */
+struct kmem_cache *sloba_kmalloc_caches[SLOBA_KMALLOC_TYPES][SLOBA_NR_KMALLOC];
+static char kmalloc_names[SLOBA_KMALLOC_TYPES][SLOBA_NR_KMALLOC][24];
+
+/*
+ * The cache for a request of n bytes (1 <= n <= 4096) and type t is
+ * size_cache[t][(n - 1) / 8]: kmalloc's range check has computed n - 1
  * already.
  */
-static struct kmem_cache *size_cache[SLOBA_KMALLOC_MAX_CACHE_SIZE / 8];
+static struct kmem_cache *
+size_cache[SLOBA_KMALLOC_TYPES][SLOBA_KMALLOC_MAX_CACHE_SIZE / 8];
 #define size_index(n)	(((n) - 1) >> 3)
+
+static void kmalloc_classes(void)
+{
+	unsigned int i, size;
+
+	for (i = 0; i < SLOBA_NR_KMALLOC; i++) {
+		size = ALIGN(sloba_kmalloc_sizes[i], SLOBA_KMALLOC_MINALIGN);
+		if (!sloba_kmalloc_nr ||
+		    sloba_kmalloc_class[sloba_kmalloc_nr - 1] != size)
+			sloba_kmalloc_class[sloba_kmalloc_nr++] = size;
+	}
+}
+
+static int kmalloc_type_setup(unsigned int t)
+{
+	unsigned int i, c = 0, t_alias = t;
+	const char *prefix;
+	slab_flags_t flags;
+	int err;
+
+	if (!plat_kmalloc_type(t, &prefix, &flags))
+		t_alias = 0;	/* this type shares the normal caches */
+	for (i = 0; i < sloba_kmalloc_nr; i++) {
+		struct kmem_cache *s;
+
+		if (t_alias != t) {
+			sloba_kmalloc_caches[t][i] = sloba_kmalloc_caches[0][i];
+			continue;
+		}
+		s = plat_kmalloc_cache_struct(t, i);
+		if (!s)
+			return -ENOMEM;
+		snprintf(kmalloc_names[t][i], sizeof(kmalloc_names[t][i]),
+			 "%s%u", prefix, sloba_kmalloc_class[i]);
+		s->name = kmalloc_names[t][i];
+		s->object_size = sloba_kmalloc_class[i];
+		s->flags = flags;
+		/*
+		 * Power-of-two classes are naturally aligned, even when
+		 * debugging makes the stride longer than the object.
+		 */
+		s->align = s->object_size & (s->object_size - 1) ?
+			   SLOBA_KMALLOC_MINALIGN : s->object_size;
+		s->usersize = s->object_size;
+		s->sflags = SLOBA_F_KMALLOC;
+		s->refcount = 1;
+		err = sloba_cache_setup(s);
+		if (err)
+			return err;
+		sloba_kmalloc_caches[t][i] = s;
+	}
+	for (i = 0; i < ARRAY_SIZE(size_cache[t]); i++) {
+		while (sloba_kmalloc_class[c] < (i + 1) * 8)
+			c++;
+		size_cache[t][i] = sloba_kmalloc_caches[t][c];
+	}
+	return 0;
+}
 
 /*
  * Set up the kmalloc caches.  The platform calls this once, first.
@@ -1354,45 +1631,24 @@ static struct kmem_cache *size_cache[SLOBA_KMALLOC_MAX_CACHE_SIZE / 8];
  */
 int sloba_init(void)
 {
-	unsigned int i, c = 0;
+	unsigned int t;
 	int err;
 
-	for (i = 0; i < SLOBA_NR_KMALLOC; i++) {
-		struct kmem_cache *s = plat_kmalloc_cache_struct(i);
-
-		if (!s)
-			return -ENOMEM;
-		snprintf(kmalloc_names[i], sizeof(kmalloc_names[i]),
-			 "kmalloc-%u", sloba_kmalloc_sizes[i]);
-		s->name = kmalloc_names[i];
-		s->object_size = sloba_kmalloc_sizes[i];
-		/*
-		 * Keeps power-of-two classes naturally aligned even when
-		 * debugging makes the stride longer than the object.
-		 */
-		s->align = s->object_size & (s->object_size - 1) ? 8 :
-			   s->object_size;
-		s->usersize = s->object_size;
-		s->sflags = SLOBA_F_KMALLOC;
-		s->refcount = 1;
-		err = sloba_cache_setup(s);
+	kmalloc_classes();
+	for (t = 0; t < SLOBA_KMALLOC_TYPES; t++) {
+		err = kmalloc_type_setup(t);
 		if (err)
 			return err;
-		sloba_kmalloc_caches[i] = s;
-	}
-	for (i = 0; i < ARRAY_SIZE(size_cache); i++) {
-		while (sloba_kmalloc_sizes[c] < (i + 1) * 8)
-			c++;
-		size_cache[i] = sloba_kmalloc_caches[c];
 	}
 	return 0;
 }
 
+/* The normal kmalloc cache for @size bytes, NULL if none. */
 struct kmem_cache *sloba_kmalloc_cache(size_t size)
 {
 	if (!size || size > SLOBA_KMALLOC_MAX_CACHE_SIZE)
 		return NULL;
-	return size_cache[size_index(size)];
+	return size_cache[0][size_index(size)];
 }
 
 /* What ksize() will say of a kmalloc(size); large ones are whole blocks. */
@@ -1403,7 +1659,7 @@ size_t sloba_kmalloc_size_roundup(size_t size)
 	if (!size)
 		return 0;
 	if (size <= SLOBA_KMALLOC_MAX_CACHE_SIZE)
-		return size_cache[size_index(size)]->usable;
+		return size_cache[0][size_index(size)]->usable;
 	while (block < size && block < ((size_t)PAGE_SIZE << SLOBA_MAX_ORDER))
 		block <<= 1;
 	return block;
@@ -1412,7 +1668,8 @@ size_t sloba_kmalloc_size_roundup(size_t size)
 void *sloba_kmalloc(size_t size, gfp_t gfp)
 {
 	if (likely(size - 1 < SLOBA_KMALLOC_MAX_CACHE_SIZE))
-		return slab_alloc(size_cache[size_index(size)], gfp);
+		return slab_alloc(size_cache[plat_kmalloc_gfp_type(gfp)]
+					    [size_index(size)], gfp);
 	if (!size)
 		return ZERO_SIZE_PTR;
 	return plat_large_alloc(size, gfp, NUMA_NO_NODE);
@@ -1421,8 +1678,9 @@ void *sloba_kmalloc(size_t size, gfp_t gfp)
 void *sloba_kmalloc_node(size_t size, gfp_t gfp, int nid)
 {
 	if (likely(size - 1 < SLOBA_KMALLOC_MAX_CACHE_SIZE))
-		return sloba_cache_alloc_node(size_cache[size_index(size)], gfp,
-					      nid);
+		return sloba_cache_alloc_node(size_cache[plat_kmalloc_gfp_type(gfp)]
+							[size_index(size)],
+					      gfp, nid);
 	if (!size)
 		return ZERO_SIZE_PTR;
 	return plat_large_alloc(size, gfp, nid);

@@ -74,7 +74,9 @@ struct sloba_node {
 	struct list_head partial;	/* [node] 0 < inuse < objects */
 	struct list_head full;		/* [node] inuse == objects */
 	struct list_head empty;		/* [node] inuse == 0, kept for reuse */
-	unsigned long nr_slabs;		/* [node] slabs on the three lists
+	struct list_head pfmemalloc;	/* [node] reserve slabs (see
+					 * slab_reserve() in sloba.c) */
+	unsigned long nr_slabs;		/* [node] slabs on the lists
 					 * (written with WRITE_ONCE: read
 					 * without the lock) */
 	unsigned long nr_objs;		/* [node] room in them, in objects */
@@ -114,6 +116,7 @@ struct kmem_cache {
 					 * size of spares and barn chains */
 	unsigned int barn_max;		/* [const] barn slots in use, per node */
 	void (*ctor)(void *);		/* [const] run once per object built */
+	unsigned long random;		/* [const] freelist hardening's secret */
 
 	/* Fields shared with the kernel's mm/slab_common.c. */
 	unsigned int align;		/* [const] every object is aligned so */
@@ -122,6 +125,10 @@ struct kmem_cache {
 	const char *name;		/* [const] shown in slabinfo */
 	int refcount;			/* owned by the platform's cache list */
 	struct list_head list;		/* the platform's list of all caches */
+	unsigned int *random_seq;	/* SLAB_FREELIST_RANDOM: a shuffle of
+					 * 0..objects - 1, the order new slabs
+					 * are carved in (NULL: in order); set
+					 * by the platform */
 
 	/* Slab geometry. */
 	unsigned int objects;		/* [const] objects per slab of order */
@@ -145,13 +152,17 @@ struct kmem_cache {
 					 * objects; never cache on CPUs */
 #define SLOBA_F_KMALLOC		0x2	/* one of the kmalloc size classes */
 #define SLOBA_F_RCU		0x4	/* free slabs after a grace period */
+#define SLOBA_F_POISON		0x8	/* debug: poison free objects */
+#define SLOBA_F_RED		0x10	/* debug: a red zone past the object */
+#define SLOBA_F_TRACK		0x20	/* debug: who allocated and freed */
 
 /* The size of a struct kmem_cache with its nodes. */
 #define SLOBA_CACHE_SIZE(nodes) \
 	(sizeof(struct kmem_cache) + (size_t)(nodes) * sizeof(struct sloba_node))
 
 /*
- * kmalloc size classes.  Up to 64 bytes they step by 8 (the seed's
+ * kmalloc size classes (before rounding to the platform's minimum
+ * alignment).  Up to 64 bytes they step by 8 (the seed's
  * 8-byte-aligned bins), then four classes per doubling up to 512 (no more
  * than 25% rounding loss), then the sizes that cut a 4 KiB page into 7, 6,
  * 5, 4, 3 and 2 equal objects, so those pages waste almost nothing, then
@@ -165,8 +176,13 @@ struct kmem_cache {
 #define SLOBA_KMALLOC_MAX_CACHE_SIZE	4096
 #define SLOBA_NR_KMALLOC		28
 
-extern struct kmem_cache *sloba_kmalloc_caches[SLOBA_NR_KMALLOC];
 extern const unsigned int sloba_kmalloc_sizes[SLOBA_NR_KMALLOC];
+/* The classes in use (sizes rounded up to SLOBA_KMALLOC_MINALIGN). */
+extern unsigned int sloba_kmalloc_nr;
+extern unsigned int sloba_kmalloc_class[SLOBA_NR_KMALLOC];
+/* Per type: type 0 is normal memory; other types may alias it. */
+extern struct kmem_cache *
+sloba_kmalloc_caches[SLOBA_KMALLOC_TYPES][SLOBA_NR_KMALLOC];
 
 /* Set-up and tear-down; the platform owns the memory of the struct. */
 int sloba_init(void);

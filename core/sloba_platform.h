@@ -21,6 +21,8 @@
  *   READ_ONCE(), WRITE_ONCE() (for fields other CPUs read or write
  *   without a lock), and
  *
+ *   struct sloba_track  what SLAB_STORE_USER records of an allocation or
+ *                     a free (a stack, a task, a time...)
  *   sloba_lock_t      a lock usable with interrupts off (kernel: spinlock)
  *   sloba_cpu_ref_t   what kmem_cache::cpu holds to find a CPU's state
  *   plat_xchg(p, v), plat_cmpxchg(p, old, new)
@@ -37,6 +39,10 @@
  *   SLOBA_BARN_SLOTS  ...and at most this many chains
  *   SLOBA_CHAIN_BYTES how many bytes of objects a CPU's main list may hold
  *                     beyond the core's own table (0: the table)
+ *   SLOBA_KMALLOC_MINALIGN  every kmalloc object is aligned so (the
+ *                     kernel's ARCH_KMALLOC_MINALIGN); class sizes are
+ *                     rounded up to it
+ *   SLOBA_KMALLOC_TYPES  sets of kmalloc caches (1: one set)
  *
  *   struct slab       the descriptor of a slab's first page (may still be
  *                     incomplete here), with at least
@@ -46,6 +52,8 @@
  *     void *freelist;                  LIFO of free objects
  *     unsigned int inuse, carved, objects; (16 bits are enough)
  *     unsigned int order;              the slab's pages: 2^order
+ *     unsigned int random_start;       where a randomized slab starts in
+ *                                      the cache's random_seq
  *
  * "sloba_plat_inline.h", included by the core after sloba.h, so its
  * helpers may use struct kmem_cache and must complete struct slab:
@@ -62,10 +70,21 @@
  *       in the kernel; __GFP_ZERO is part of the first).
  *   bool plat_debug_all(void)    treat every cache as a debug cache
  *   bool plat_stats_enabled(void) count fast-path events too (a constant)
+ *   bool plat_freelist_hardened(void) store links obfuscated (a constant)
+ *   unsigned int plat_random(void) a random number (for hardening and for
+ *                                random slab layouts)
+ *   swab(x)                      x's bytes in reverse order
  *   unsigned int plat_nr_nodes(void)  NUMA nodes: struct kmem_cache ends
  *                                with this many struct sloba_node
  *   int plat_local_nid(void)     this CPU's node (memory-wise nearest)
  *   int plat_slab_nid(slab)      the node a slab's pages are on
+ *   bool plat_pfmemalloc_active(void)  are memory reserves guarded (the
+ *                                kernel's sk_memalloc_socks())?  Then
+ *   bool plat_slab_pfmemalloc(slab)  marks a slab made of reserve pages
+ *                                (plat_slab_alloc sets the mark only then)
+ *   bool plat_pfmemalloc_allowed(gfp)  may this caller use the reserves?
+ *   unsigned int plat_kmalloc_gfp_type(gfp)  which set of kmalloc caches
+ *                                serves @gfp (0: normal)
  *   plat_rcu_enter(head)         first thing in an RCU callback (userspace
  *                                uses it to inform ThreadSanitizer)
  */
@@ -96,11 +115,19 @@ void plat_large_free(const void *p);
 size_t plat_large_size(const void *p);
 
 /*
- * Zeroed memory for the struct kmem_cache of kmalloc class @i, with its
- * plat_nr_nodes() nodes (SLOBA_CACHE_SIZE()), cache-line aligned; NULL if
- * there is none.  Called by sloba_init(), once per class.
+ * kmalloc type @t (0 < t < SLOBA_KMALLOC_TYPES): false if it shares the
+ * normal caches, else true with the prefix of its caches' names and their
+ * creation flags.  Type 0 is "kmalloc-" with no flags.
  */
-struct kmem_cache *plat_kmalloc_cache_struct(unsigned int i);
+bool plat_kmalloc_type(unsigned int t, const char **prefix,
+		       slab_flags_t *flags);
+
+/*
+ * Zeroed memory for the struct kmem_cache of kmalloc type @t, class @i,
+ * with its plat_nr_nodes() nodes (SLOBA_CACHE_SIZE()), cache-line
+ * aligned; NULL if there is none.  Called by sloba_init(), once each.
+ */
+struct kmem_cache *plat_kmalloc_cache_struct(unsigned int t, unsigned int i);
 
 /*
  * Per-CPU (or per-thread) state.  plat_cache_cpu_init() sets up
@@ -139,6 +166,13 @@ void plat_drain_cpus(struct kmem_cache *s, bool all);
  * one line each: the kernel prints it (its caller WARNs once).
  */
 __printf(2, 3) void plat_report(struct kmem_cache *s, const char *fmt, ...);
+/*
+ * After a report about object @obj of a debug cache: say what is known of
+ * it (its tracks, its bytes), or nothing.
+ */
+void plat_print_object(struct kmem_cache *s, void *obj);
+/* SLAB_STORE_USER: fill @t for an allocation or free happening now. */
+void plat_set_track(struct kmem_cache *s, struct sloba_track *t);
 __printf(2, 3) void plat_report_leak(struct kmem_cache *s, const char *fmt,
 				     ...);
 

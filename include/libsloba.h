@@ -25,6 +25,8 @@ typedef unsigned int sloba_gfp_t;
 #define SLOBA_GFP_NOWAIT	0x400u	/* documents "may not block"; SLOBA's
 					 * userspace paths never sleep */
 #define SLOBA_GFP_KERNEL	0u
+#define SLOBA_GFP_MEMALLOC	0x800u	/* may use memory reserves (see
+					 * sloba_test_reserves()) */
 
 /* Cache creation flags (the kernel's SLAB_* flags of the same names). */
 #define SLOBA_CONSISTENCY_CHECKS 0x00000100u /* check every free */
@@ -115,6 +117,13 @@ unsigned long sloba_report_count(void);
  * slabs of 2^order pages or more fail, as fragmented memory does (0: never). */
 void sloba_fail_page_alloc_every(unsigned long n);
 void sloba_fail_slab_order(unsigned int order);
+/*
+ * Testing aid: with on, memory is "low": new slabs come from the reserves,
+ * to SLOBA_GFP_MEMALLOC callers only, as the kernel's page allocator gives
+ * pfmemalloc pages.  Returns 0, or -ENOSYS in builds without the emulation
+ * (only the sanitizer test build has it).
+ */
+int sloba_test_reserves(int on);
 
 #ifdef __cplusplus
 }

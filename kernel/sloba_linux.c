@@ -26,6 +26,7 @@
 #include <linux/workqueue.h>
 #include <trace/events/kmem.h>
 
+#include "internal.h"
 #include "slab.h"
 #include "sloba.h"
 #include "sloba_plat_inline.h"
@@ -35,6 +36,7 @@ bool sloba_debug_all __ro_after_init;
 static int __init setup_sloba_debug(char *str)
 {
 	sloba_debug_all = true;
+	stack_depot_want_early_init();	/* SLAB_STORE_USER for every cache */
 	return 1;
 }
 __setup("sloba_debug", setup_sloba_debug);
@@ -43,10 +45,15 @@ __setup("sloba_debug", setup_sloba_debug);
  * The platform contract
  */
 
+/*
+ * The page allocator's flags for a new slab: how hard to try comes from the
+ * caller, which zone and mobility from the cache alone, as in SLUB (a
+ * GFP_DMA caller does not put a DMA page into a normal cache).
+ */
 static gfp_t slab_page_gfp(struct kmem_cache *s, gfp_t gfp,
 			   unsigned int order, bool may_fail)
 {
-	gfp &= ~(__GFP_ZERO | __GFP_COMP);
+	gfp &= GFP_RECLAIM_MASK | GFP_CONSTRAINT_MASK;
 	if (may_fail)		/* a smaller order comes next */
 		gfp = (gfp | __GFP_NOWARN | __GFP_NORETRY) & ~__GFP_NOFAIL;
 	if (s->flags & SLAB_RECLAIM_ACCOUNT)
@@ -71,7 +78,8 @@ struct slab *plat_slab_alloc(struct kmem_cache *s, gfp_t gfp,
 	if (!folio)
 		return NULL;
 	__folio_set_slab(folio);
-	if (page_is_pfmemalloc(folio_page(folio, 0)))
+	/* Reserve pages are kept apart only while they are guarded. */
+	if (sk_memalloc_socks() && page_is_pfmemalloc(folio_page(folio, 0)))
 		slab_set_pfmemalloc(folio_slab(folio));
 	mod_node_page_state(folio_pgdat(folio), cache_vmstat_idx(s),
 			    PAGE_SIZE << order);
@@ -201,9 +209,40 @@ void plat_drain_cpus(struct kmem_cache *s, bool all)
 	free_cpumask_var(mask);
 }
 
-struct kmem_cache *plat_kmalloc_cache_struct(unsigned int i)
+struct kmem_cache *plat_kmalloc_cache_struct(unsigned int t, unsigned int i)
 {
 	return kmem_cache_zalloc(kmem_cache, GFP_NOWAIT);
+}
+
+/* The names and flags of slab_common's kmalloc types. */
+bool plat_kmalloc_type(unsigned int t, const char **prefix,
+		       slab_flags_t *flags)
+{
+	switch (t) {
+	case KMALLOC_NORMAL:
+		*prefix = "kmalloc-";
+		*flags = 0;
+		return true;
+	case KMALLOC_RECLAIM:
+		*prefix = "kmalloc-rcl-";
+		*flags = SLAB_RECLAIM_ACCOUNT;
+		return true;
+#ifdef CONFIG_MEMCG_KMEM
+	case KMALLOC_CGROUP:
+		if (mem_cgroup_kmem_disabled())
+			return false;
+		*prefix = "kmalloc-cg-";
+		*flags = SLAB_ACCOUNT;
+		return true;
+#endif
+#ifdef CONFIG_ZONE_DMA
+	case KMALLOC_DMA:
+		*prefix = "dma-kmalloc-";
+		*flags = SLAB_CACHE_DMA;
+		return true;
+#endif
+	}
+	return false;
 }
 
 void plat_report(struct kmem_cache *s, const char *fmt, ...)
@@ -228,6 +267,43 @@ void plat_report_leak(struct kmem_cache *s, const char *fmt, ...)
 	vaf.va = &args;
 	pr_err("SLOBA: %pV\n", &vaf);
 	va_end(args);
+}
+
+/* SLAB_STORE_USER: the stack without SLOBA's own frames, the task, now. */
+void plat_set_track(struct kmem_cache *s, struct sloba_track *t)
+{
+	unsigned long entries[16];
+	unsigned int nr;
+
+	nr = stack_trace_save(entries, ARRAY_SIZE(entries), 3);
+	t->handle = stack_depot_save(entries, nr, GFP_NOWAIT);
+	t->cpu = raw_smp_processor_id();
+	t->pid = current->pid;
+	t->when = jiffies;
+}
+
+static void print_track(const char *what, const struct sloba_track *t)
+{
+	if (!t->when)
+		return;
+	pr_err("%s by task %d on cpu %d %lu jiffies ago:\n", what, t->pid,
+	       t->cpu, jiffies - t->when);
+	if (t->handle)
+		stack_depot_print(t->handle);
+}
+
+/* After a report on an object of a debug cache: its tracks and bytes. */
+void plat_print_object(struct kmem_cache *s, void *obj)
+{
+	if (s->sflags & SLOBA_F_TRACK) {
+		const struct sloba_track *t = (void *)((char *)obj + s->offset +
+						       sizeof(void *));
+
+		print_track("Allocated", t);
+		print_track("Last freed", t + 1);
+	}
+	print_hex_dump(KERN_ERR, "Object ", DUMP_PREFIX_ADDRESS, 16, 1, obj,
+		       min_t(unsigned int, s->offset, 256), false);
 }
 
 /* A CPU that went away leaves its freelists to the slabs. */
@@ -476,9 +552,15 @@ int __kmem_cache_create(struct kmem_cache *s, slab_flags_t flags)
 	s->flags = flags;
 	s->sflags = 0;
 	err = sloba_cache_setup(s);
-	if (!err)
-		sloba_debugfs_add(s);
-	return err;
+	if (err)
+		return err;
+	if ((s->sflags & SLOBA_F_TRACK) && slab_state >= UP)
+		stack_depot_init();
+	/* SLAB_FREELIST_RANDOM: boot caches get theirs in kmem_cache_init(). */
+	if (slab_state >= UP)
+		cache_random_seq_create(s, s->objects, GFP_KERNEL);
+	sloba_debugfs_add(s);
+	return 0;
 }
 
 /*
@@ -510,6 +592,7 @@ int __kmem_cache_shutdown(struct kmem_cache *s)
 void __kmem_cache_release(struct kmem_cache *s)
 {
 	sloba_debugfs_remove(s);
+	cache_random_seq_destroy(s);
 	plat_cache_cpu_release(s);
 }
 
@@ -705,7 +788,7 @@ void __init kmem_cache_init(void)
 {
 	size_t size = SLOBA_CACHE_SIZE(nr_node_ids);
 	struct kmem_cache *s;
-	unsigned int i;
+	unsigned int t, i;
 
 	/*
 	 * The cache of caches comes first, straight from the page allocator
@@ -727,18 +810,25 @@ void __init kmem_cache_init(void)
 
 	if (sloba_init())
 		panic("SLOBA: cannot set up the kmalloc caches\n");
-	for (i = 0; i < SLOBA_NR_KMALLOC; i++) {
-		s = sloba_kmalloc_caches[i];
-		s->flags |= SLAB_KMALLOC;
-		list_add_tail(&s->list, &slab_caches);
+	for (t = 0; t < SLOBA_KMALLOC_TYPES; t++) {
+		for (i = 0; i < sloba_kmalloc_nr; i++) {
+			s = sloba_kmalloc_caches[t][i];
+			if (s->flags & SLAB_KMALLOC)
+				continue;	/* a type that shares these */
+			s->flags |= SLAB_KMALLOC;
+			list_add_tail(&s->list, &slab_caches);
+		}
 	}
 
 	cpuhp_setup_state_nocalls(CPUHP_SLUB_DEAD, "sloba:dead", NULL,
 				  sloba_cpu_dead);
 	slab_state = UP;
-	pr_info("SLOBA: %u kmalloc classes of 8 to %u bytes, %u CPUs, %u nodes\n",
-		SLOBA_NR_KMALLOC, SLOBA_KMALLOC_MAX_CACHE_SIZE,
-		num_possible_cpus(), nr_node_ids);
+	/* kmalloc works now: random carving orders for the boot caches. */
+	list_for_each_entry(s, &slab_caches, list)
+		cache_random_seq_create(s, s->objects, GFP_NOWAIT);
+	pr_info("SLOBA: %u kmalloc classes of %u to %u bytes, %u CPUs, %u nodes\n",
+		sloba_kmalloc_nr, sloba_kmalloc_class[0],
+		SLOBA_KMALLOC_MAX_CACHE_SIZE, num_possible_cpus(), nr_node_ids);
 }
 
 void __init kmem_cache_init_late(void)

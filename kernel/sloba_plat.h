@@ -17,9 +17,18 @@
 #include <linux/rcupdate.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
+#include <linux/stackdepot.h>
 #include <linux/string.h>
 
 typedef spinlock_t sloba_lock_t;
+
+/* SLAB_STORE_USER: a stack in the stack depot, the task, the time. */
+struct sloba_track {
+	depot_stack_handle_t handle;
+	int cpu;
+	int pid;
+	unsigned long when;
+};
 
 /* kmem_cache::cpu: the cache's per-cpu lists. */
 typedef struct sloba_cpu __percpu *sloba_cpu_ref_t;
@@ -44,5 +53,9 @@ typedef struct sloba_cpu __percpu *sloba_cpu_ref_t;
 #define SLOBA_BARN_BYTES	(64U << 10)
 #define SLOBA_BARN_SLOTS	16
 #define SLOBA_CHAIN_BYTES	0
+
+/* kmalloc: the kernel's types of memory and its DMA-safe alignment. */
+#define SLOBA_KMALLOC_TYPES	NR_KMALLOC_TYPES
+#define SLOBA_KMALLOC_MINALIGN	ARCH_KMALLOC_MINALIGN
 
 #endif /* MM_SLOBA_PLAT_H */

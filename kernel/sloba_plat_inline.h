@@ -12,6 +12,9 @@
 #define MM_SLOBA_PLAT_INLINE_H
 
 #include <linux/irqflags.h>
+#include <linux/random.h>
+#include <linux/swab.h>
+#include <net/sock.h>
 #include "slab.h"
 
 #define plat_lock_init(l)		spin_lock_init(l)
@@ -48,6 +51,14 @@ static __always_inline struct slab *plat_virt_to_slab(const void *p)
 extern bool sloba_debug_all;
 #define plat_debug_all()		(sloba_debug_all)
 #define plat_stats_enabled()		IS_ENABLED(CONFIG_SLOBA_STATS)
+#define plat_freelist_hardened()	IS_ENABLED(CONFIG_SLAB_FREELIST_HARDENED)
+#define plat_random()			get_random_u32()
+
+#define plat_kmalloc_gfp_type(gfp)	((unsigned int)kmalloc_type(gfp))
+
+#define plat_pfmemalloc_active()	sk_memalloc_socks()
+#define plat_slab_pfmemalloc(slab)	slab_test_pfmemalloc(slab)
+#define plat_pfmemalloc_allowed(gfp)	gfp_pfmemalloc_allowed(gfp)
 
 #define plat_nr_nodes()			((unsigned int)nr_node_ids)
 #define plat_local_nid()		numa_mem_id()

@@ -447,6 +447,41 @@ static void test_partial_reuse(void **state)
 	assert_int_equal(sloba_cache_destroy(s), 0);
 }
 
+/*
+ * A new slab is cut from its end downward, or, in the build with the
+ * kernel's hardening (SLOBA_HARDENED, the sanitizer build), in a random
+ * order of the cache's: the chance that a random order of 64 objects comes
+ * out as the plain one is 1 in 64!.
+ */
+#ifndef SLOBA_HARDENED
+#define SLOBA_HARDENED 0
+#endif
+static void test_carving_order(void **state)
+{
+	sloba_cache_t *s = sloba_cache_create("test-order", 64, 0, 0, NULL);
+	unsigned int i, n, size, descending = 0, other_page = 0;
+	void *p[64];
+
+	(void)state;
+	n = cache_info(s).objperslab;	/* 64, fewer with SLOBA_DEBUG=1 */
+	size = cache_info(s).objsize;
+	assert_true(n >= 16 && n <= 64);
+	for (i = 0; i < n; i++)
+		p[i] = sloba_cache_alloc(s, 0);
+	for (i = 1; i < n; i++) {
+		descending += (char *)p[i] == (char *)p[i - 1] - size;
+		other_page += ((uintptr_t)p[i] ^ (uintptr_t)p[0]) >= 4096;
+	}
+	assert_int_equal(other_page, 0);
+	if (SLOBA_HARDENED)
+		assert_true(descending < n - 1);
+	else
+		assert_int_equal(descending, n - 1);
+	for (i = 0; i < n; i++)
+		sloba_cache_free(s, p[i]);
+	assert_int_equal(sloba_cache_destroy(s), 0);
+}
+
 static void test_slabinfo(void **state)
 {
 	sloba_cache_t *s = sloba_cache_create("test-slabinfo", 48, 0, 0, NULL);
@@ -589,6 +624,7 @@ int main(void)
 		cmocka_unit_test(test_kfree_cache_object),
 		cmocka_unit_test(test_stats_and_shrink),
 		cmocka_unit_test(test_partial_reuse),
+		cmocka_unit_test(test_carving_order),
 		cmocka_unit_test(test_slabinfo),
 		cmocka_unit_test(test_many_caches),
 		cmocka_unit_test(test_pages_return_to_os),

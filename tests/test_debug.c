@@ -7,6 +7,8 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include "testutil.h"
 
 /* After a rejected free the cache must still hand out distinct objects. */
@@ -144,6 +146,60 @@ static void test_write_after_free(void **state)
 	assert_int_equal(sloba_cache_destroy(s), 0);
 }
 
+/*
+ * SLOBA_RED_ZONE: a write just past an object lands in its red zone, not
+ * on the free link, and is reported when the object is freed; the free
+ * still happens and the cache stays sane.
+ */
+static void test_red_zone(void **state)
+{
+	sloba_cache_t *s = sloba_cache_create("rz-debug", 100, 0,
+					      SLOBA_RED_ZONE, NULL);
+	unsigned char *p = sloba_cache_alloc(s, 0);
+
+	(void)state;
+	assert_int_equal(sloba_ksize(p), 100);
+	capture_reports();
+	p[100] = 0x42;			/* one byte too far */
+	sloba_cache_free(s, p);
+	assert_int_equal(reports.count, 1);
+	assert_non_null(strstr(reports.message, "red zone overwritten"));
+	assert_non_null(strstr(reports.message, "byte 0 past the object"));
+	assert_non_null(strstr(reports.message, "while allocated"));
+	assert_string_equal(reports.cache, "rz-debug");
+	assert_int_equal(cache_info(s).active_objs, 0);
+	assert_cache_sane(s, 100);
+	assert_int_equal(reports.count, 1);
+	print_reports();
+	assert_int_equal(sloba_cache_destroy(s), 0);
+}
+
+/* SLOBA_STORE_USER: a report about an object says who had it. */
+static void test_store_user(void **state)
+{
+	sloba_cache_t *s = sloba_cache_create("su-debug", 64, 0,
+					      SLOBA_STORE_USER | SLOBA_POISON,
+					      NULL);
+	unsigned char *p = sloba_cache_alloc(s, 0), *q;
+	char tid[32];
+
+	(void)state;
+	snprintf(tid, sizeof(tid), "thread %ld", (long)syscall(SYS_gettid));
+	capture_reports();
+	sloba_cache_free(s, p);
+	p[3] = 1;			/* the bug */
+	q = sloba_cache_alloc(s, 0);
+	assert_ptr_equal(q, p);
+	/* The poison report, then who allocated and freed the object. */
+	assert_int_equal(reports.count, 2);
+	assert_non_null(strstr(reports.message, "allocated by thread"));
+	assert_non_null(strstr(reports.message, "last freed by"));
+	assert_non_null(strstr(reports.message, tid));
+	print_reports();
+	sloba_cache_free(s, q);
+	assert_int_equal(sloba_cache_destroy(s), 0);
+}
+
 static void test_destroy_with_live_objects(void **state)
 {
 	sloba_cache_t *s = sloba_cache_create("leaky", 128, 0, 0, NULL);
@@ -198,6 +254,8 @@ int main(void)
 		cmocka_unit_test(test_foreign_pointers),
 		cmocka_unit_test(test_wrong_cache_and_interior),
 		cmocka_unit_test(test_write_after_free),
+		cmocka_unit_test(test_red_zone),
+		cmocka_unit_test(test_store_user),
 		cmocka_unit_test(test_destroy_with_live_objects),
 		cmocka_unit_test(test_destroy_with_many_live_objects),
 	};

@@ -5,6 +5,7 @@
  * everything is freed every page is back.  And when multi-page slabs cannot
  * be had, caches fall back to single pages.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include "testutil.h"
 
@@ -170,12 +171,59 @@ static void test_fragmented_fallback(void **state)
 	assert_int_equal(sloba_cache_destroy(s), 0);
 }
 
+/*
+ * Memory reserves (the kernel's pfmemalloc pages), emulated in the
+ * sanitizer build: when memory is low, a slab made of reserve pages serves
+ * callers entitled to the reserves, one object at a time, and nobody else,
+ * even while it has free objects; its objects come straight back, and the
+ * slab goes as soon as it is empty.
+ */
+static void test_reserves(void **state)
+{
+	sloba_cache_t *s = sloba_cache_create("reserves", 64, 0, 0, NULL);
+	struct sloba_cache_info before, after;
+	void *p, *q;
+
+	(void)state;
+	if (sloba_test_reserves(1) == -ENOSYS) {
+		/* No emulation in this build: nothing is ever a reserve. */
+		assert_non_null(p = sloba_cache_alloc(s, SLOBA_GFP_MEMALLOC));
+		sloba_cache_free(s, p);
+		assert_int_equal(sloba_cache_destroy(s), 0);
+		return;
+	}
+	before = cache_info(s);
+	assert_null(sloba_cache_alloc(s, SLOBA_GFP_NOWARN));
+	p = sloba_cache_alloc(s, SLOBA_GFP_MEMALLOC);
+	q = sloba_cache_alloc(s, SLOBA_GFP_MEMALLOC);
+	assert_non_null(p);
+	assert_non_null(q);
+	after = cache_info(s);
+	/* One reserve slab, shared by the two, and nothing on CPU lists. */
+	assert_int_equal(after.stats.slabs_allocated - before.stats.slabs_allocated, 1);
+	assert_int_equal(after.active_objs, 2);
+	assert_int_equal(after.free_cached, 0);
+	/* It has 62 free objects, none for a caller without the right. */
+	assert_null(sloba_cache_alloc(s, SLOBA_GFP_NOWARN));
+	sloba_cache_free(s, p);
+	sloba_cache_free(s, q);
+	after = cache_info(s);
+	assert_int_equal(after.active_objs, 0);
+	assert_int_equal(after.num_slabs, 0);
+	assert_int_equal(sloba_test_reserves(0), 0);
+	p = sloba_cache_alloc(s, 0);
+	assert_non_null(p);
+	sloba_cache_free(s, p);
+	assert_int_equal(sloba_cache_destroy(s), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fail_every_n),
 		cmocka_unit_test(test_all_fail),
 		cmocka_unit_test(test_fragmented_fallback),
+		cmocka_unit_test(test_reserves),
 	};
 
 	return cmocka_run_group_tests_name("faults", tests, NULL, NULL);

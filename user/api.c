@@ -5,6 +5,8 @@
  * core, slabinfo, and the reporting of misuse.  This is what the kernel's
  * mm/slab_common.c does for the kernel build.
  */
+#include <execinfo.h>
+#include <sys/syscall.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -32,9 +34,19 @@ static union cache_storage cache_cache_storage;
 static union cache_storage kmalloc_storage[SLOBA_NR_KMALLOC];
 #define cache_cache (cache_cache_storage.s)
 
-struct kmem_cache *plat_kmalloc_cache_struct(unsigned int i)
+struct kmem_cache *plat_kmalloc_cache_struct(unsigned int t, unsigned int i)
 {
+	(void)t;
 	return &kmalloc_storage[i].s;
+}
+
+/* There is one type of memory: the normal kmalloc caches are all. */
+bool plat_kmalloc_type(unsigned int t, const char **prefix,
+		       slab_flags_t *flags)
+{
+	*prefix = "kmalloc-";
+	*flags = 0;
+	return t == 0;
 }
 static pthread_mutex_t caches_lock = PTHREAD_MUTEX_INITIALIZER;
 static LIST_HEAD(caches);
@@ -64,8 +76,11 @@ static void do_init(void)
 		plat_report(NULL, "cannot set up the kmalloc caches");
 		abort();
 	}
-	for (i = 0; i < SLOBA_NR_KMALLOC; i++)
-		list_add_tail(&sloba_kmalloc_caches[i]->list, &caches);
+	for (i = 0; i < sloba_kmalloc_nr; i++) {
+		sloba_user_random_seq(sloba_kmalloc_caches[0][i], true);
+		list_add_tail(&sloba_kmalloc_caches[0][i]->list, &caches);
+	}
+	sloba_user_random_seq(&cache_cache, true);
 	list_add_tail(&cache_cache.list, &caches);
 }
 
@@ -134,6 +149,43 @@ void plat_report_leak(struct kmem_cache *s, const char *fmt, ...)
 	va_start(ap, fmt);
 	vreport(s, fmt, ap);
 	va_end(ap);
+}
+
+/*
+ * SLAB_STORE_USER.  backtrace() may allocate the first time (it loads the
+ * unwinder): a call that comes back here through malloc records nothing.
+ */
+void plat_set_track(struct kmem_cache *s, struct sloba_track *t)
+{
+	static __thread bool busy;
+	void *frames[7];
+	int n, i;
+
+	(void)s;
+	memset(t, 0, sizeof(*t));
+	t->tid = (int)syscall(SYS_gettid);
+	if (busy)
+		return;
+	busy = true;
+	n = backtrace(frames, ARRAY_SIZE(frames));
+	busy = false;
+	/* Skip this function and the allocator's own frames. */
+	for (i = 3; i < n && i - 3 < (int)ARRAY_SIZE(t->callers); i++)
+		t->callers[i - 3] = frames[i];
+}
+
+/* After an object's report: one more, with who allocated and freed it. */
+void plat_print_object(struct kmem_cache *s, void *obj)
+{
+	const struct sloba_track *a, *f;
+
+	if (!(s->sflags & SLOBA_F_TRACK))
+		return;
+	a = (const struct sloba_track *)((char *)obj + s->offset + sizeof(void *));
+	f = a + 1;
+	plat_report(s, "object %p: allocated by thread %d (%p %p %p), last freed by thread %d (%p %p %p)",
+		    obj, a->tid, a->callers[0], a->callers[1], a->callers[2],
+		    f->tid, f->callers[0], f->callers[1], f->callers[2]);
 }
 
 /* ---------------------------------------------------------------------
@@ -214,6 +266,7 @@ sloba_cache_t *sloba_cache_create(const char *name, size_t size, size_t align,
 				     err == -ENOMEM ? "too many caches" :
 				     "no slab layout fits that size and alignment");
 	}
+	sloba_user_random_seq(s, false);
 	pthread_mutex_lock(&caches_lock);
 	list_add_tail(&s->list, &caches);
 	pthread_mutex_unlock(&caches_lock);
@@ -236,6 +289,7 @@ int sloba_cache_destroy(sloba_cache_t *s)
 	if (s->flags & SLOBA_TYPESAFE_BY_RCU)
 		rcu_barrier();	/* every slab is back before s goes */
 	plat_cache_cpu_release(s);
+	sloba_user_random_seq_free(s);
 	sloba_kfree(s->name);
 	sloba_cache_free(&cache_cache, s);
 	return 0;

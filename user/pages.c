@@ -417,15 +417,18 @@ struct slab *plat_slab_alloc(struct kmem_cache *s, gfp_t gfp,
 	struct slab *d;
 
 	(void)s;
-	(void)gfp;
 	(void)may_fail;
 	(void)nid;
 	fail = __atomic_load_n(&buddy.fail_order, __ATOMIC_RELAXED);
 	if ((fail && order >= fail) || injected_failure())
 		return NULL;
+	/* Emulated low memory: the reserves, for those entitled only. */
+	if (plat_pfmemalloc_active() && !plat_pfmemalloc_allowed(gfp))
+		return NULL;
 	d = block_alloc(order, PAGE_SLAB);
 	if (!d)
 		return NULL;
+	d->pfmemalloc = plat_pfmemalloc_active();
 	for (i = 0; i < n; i++)
 		d[i].head = d;
 	__atomic_add_fetch(&buddy.nr_slab, n, __ATOMIC_RELAXED);
@@ -440,6 +443,7 @@ void plat_slab_free(struct kmem_cache *s, struct slab *slab)
 	for (i = 0; i < n; i++)
 		slab[i].head = NULL;
 	slab->slab_cache = NULL;
+	slab->pfmemalloc = 0;
 	__atomic_sub_fetch(&buddy.nr_slab, n, __ATOMIC_RELAXED);
 	block_free(slab);
 	__tsan_release(&sloba_rcu_token);	/* for rcu_barrier() */

@@ -97,6 +97,15 @@ static inline void rcu_barrier(void)
 /* A thread may keep up to 60 objects of any class up to 4 KiB, twice. */
 #define SLOBA_CHAIN_BYTES	(240U << 10)
 
+/*
+ * One set of kmalloc caches, 8-byte aligned as on x86-64 Linux (the malloc
+ * build may ask for more).
+ */
+#define SLOBA_KMALLOC_TYPES	1
+#ifndef SLOBA_KMALLOC_MINALIGN
+#define SLOBA_KMALLOC_MINALIGN	8
+#endif
+
 /* One node; struct kmem_cache gets nothing of the platform's own. */
 #define NUMA_NO_NODE		(-1)
 #define SLOBA_PLAT_CACHE_FIELDS
@@ -158,6 +167,12 @@ static inline void list_splice_init(struct list_head *from,
 
 typedef pthread_mutex_t sloba_lock_t;
 
+/* SLAB_STORE_USER: the thread and the innermost callers (api.c). */
+struct sloba_track {
+	void *callers[4];
+	int tid;
+};
+
 /*
  * kmem_cache::cpu: where the cache's per-thread slot lies, as an offset
  * from the thread pointer (the same in every thread for static TLS).
@@ -194,10 +209,12 @@ struct slab {
 	unsigned int inuse;
 	unsigned int carved;
 	unsigned int objects;
+	unsigned int random_start;	/* never used: no random layout */
 	unsigned char kind;		/* enum sloba_page_kind */
 	unsigned char order;		/* block order, first page only */
 	unsigned char dirty;		/* free block may still be resident */
-	unsigned char pad[9];		/* to one cache line: the array starts
+	unsigned char pfmemalloc;	/* a reserve slab (harden.c) */
+	unsigned char pad[4];		/* to one cache line: the array starts
 					 * page-aligned (not an alignment
 					 * attribute, which lists' on-stack
 					 * heads could not honour) */

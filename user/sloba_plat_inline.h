@@ -65,6 +65,36 @@ extern bool sloba_user_debug_all;
 /* libsloba always counts, fast paths included. */
 #define plat_stats_enabled()	true
 
+/*
+ * The kernel's freelist hardening and random slab layouts, only in the
+ * build that tests them (SLOBA_HARDENED=1, harden.c).
+ */
+#ifndef SLOBA_HARDENED
+#define SLOBA_HARDENED			0
+#endif
+#define plat_freelist_hardened()	(SLOBA_HARDENED != 0)
+unsigned int sloba_user_random(void);
+#define plat_random()			sloba_user_random()
+#define swab(x)				__builtin_bswap64(x)
+void sloba_user_random_seq(struct kmem_cache *s, bool boot);
+void sloba_user_random_seq_free(struct kmem_cache *s);
+
+/*
+ * Memory reserves, emulated in the test build (SLOBA_RESERVES=1, harden.c)
+ * so the core's handling of reserve slabs is tested; elsewhere there are
+ * none.
+ */
+#ifndef SLOBA_RESERVES
+#define SLOBA_RESERVES			0
+#endif
+extern bool sloba_user_reserves;
+#define plat_pfmemalloc_active() \
+	(SLOBA_RESERVES && __atomic_load_n(&sloba_user_reserves, __ATOMIC_RELAXED))
+#define plat_slab_pfmemalloc(slab)	((slab)->pfmemalloc != 0)
+#define plat_pfmemalloc_allowed(gfp)	(((gfp) & SLOBA_GFP_MEMALLOC) != 0)
+
+#define plat_kmalloc_gfp_type(gfp)	((void)(gfp), 0U)
+
 /* One node. */
 #define plat_nr_nodes()		1U
 #define plat_local_nid()	0

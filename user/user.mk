@@ -15,7 +15,7 @@ BENCH_TARGETS += bench-user
 CC ?= cc
 PREFIX ?= /usr/local
 USER_OUT := $(BUILD)/user
-USER_SRCS := core/sloba.c user/pages.c user/threads.c user/api.c
+USER_SRCS := core/sloba.c user/pages.c user/threads.c user/api.c user/harden.c
 USER_HDRS := $(wildcard core/*.h user/*.h include/*.h)
 USER_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -fPIC -g \
 	       -Icore -Iuser -Iinclude $(CFLAGS)
@@ -27,7 +27,8 @@ VARIANT_CC_asan := $(CC)
 VARIANT_CC_tsan := clang
 VARIANT_CFLAGS_opt  := -O2
 VARIANT_CFLAGS_asan := -O1 -fno-omit-frame-pointer \
-		       -fsanitize=address,undefined -fno-sanitize-recover=all
+		       -fsanitize=address,undefined -fno-sanitize-recover=all \
+		       -DSLOBA_HARDENED=1 -DSLOBA_RESERVES=1
 VARIANT_CFLAGS_tsan := -O1 -fsanitize=thread
 
 USER_TESTS := test_api test_debug test_faults test_threads test_rcu test_tier
