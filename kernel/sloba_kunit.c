@@ -9,6 +9,7 @@
  */
 #include <kunit/test.h>
 #include <linux/delay.h>
+#include <linux/kasan.h>
 #include <linux/hrtimer.h>
 #include <linux/mm.h>
 #include <linux/module.h>
@@ -461,6 +462,182 @@ static void sloba_test_merge(struct kunit *test)
 	kmem_cache_destroy(copy);
 }
 
+/*
+ * Reports SLOBA makes while a test runs are counted here instead of
+ * WARNing (sloba_linux.c); a test that expects none finds the count 0.
+ */
+static struct kunit_resource reports_resource;
+static int sloba_reports;
+
+static int sloba_test_init(struct kunit *test)
+{
+	sloba_reports = 0;
+	kunit_add_named_resource(test, NULL, NULL, &reports_resource,
+				 "sloba_reports", &sloba_reports);
+	return 0;
+}
+
+static void sloba_test_exit(struct kunit *test)
+{
+	KUNIT_EXPECT_EQ_MSG(test, sloba_reports, 0, "unexpected SLOBA reports");
+}
+
+/* A byte written past an object is caught in its red zone when freed. */
+static void sloba_test_red_zone(struct kunit *test)
+{
+	struct kmem_cache *s = own_cache("sloba-kunit-redzone", 100,
+					 SLAB_RED_ZONE);
+	u8 *p;
+
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	p = kmem_cache_alloc(s, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	KUNIT_EXPECT_EQ(test, ksize(p), (size_t)100);
+	kasan_disable_current();	/* the bug is on purpose */
+	OPTIMIZER_HIDE_VAR(p);
+	p[100] = 0x42;
+	kasan_enable_current();
+	kmem_cache_free(s, p);
+	KUNIT_EXPECT_EQ(test, sloba_reports, 1);
+	KUNIT_EXPECT_EQ(test, info_of(s).active_objs, 0UL);
+	sloba_reports = 0;
+	kmem_cache_destroy(s);
+}
+
+/* A debug cache finds a double free that is not the latest free. */
+static void sloba_test_double_free_debug(struct kunit *test)
+{
+	struct kmem_cache *s = own_cache("sloba-kunit-df", 64,
+					 SLAB_CONSISTENCY_CHECKS |
+					 SLAB_STORE_USER);
+	void *a, *b;
+
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	a = kmem_cache_alloc(s, GFP_KERNEL);
+	b = kmem_cache_alloc(s, GFP_KERNEL);
+	KUNIT_ASSERT_TRUE(test, a && b);
+	kmem_cache_free(s, a);
+	kmem_cache_free(s, b);
+	kmem_cache_free(s, a);
+	KUNIT_EXPECT_EQ(test, sloba_reports, 1);
+	KUNIT_EXPECT_EQ(test, info_of(s).active_objs, 0UL);
+	sloba_reports = 0;
+	kmem_cache_destroy(s);
+}
+
+/*
+ * kmalloc's types have caches of their own: reclaimable memory, and DMA
+ * memory from ZONE_DMA where the kernel has one.
+ */
+static void sloba_test_kmalloc_types(struct kunit *test)
+{
+	void *p = kmalloc(64, GFP_KERNEL | __GFP_RECLAIMABLE);
+
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	KUNIT_EXPECT_STREQ(test, virt_to_slab(p)->slab_cache->name,
+			   "kmalloc-rcl-64");
+	kfree(p);
+	p = kmalloc(64, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	KUNIT_EXPECT_STREQ(test, virt_to_slab(p)->slab_cache->name,
+			   "kmalloc-64");
+	kfree(p);
+#ifdef CONFIG_ZONE_DMA
+	p = kmalloc(100, GFP_KERNEL | GFP_DMA);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	KUNIT_EXPECT_STREQ(test, virt_to_slab(p)->slab_cache->name,
+			   "dma-kmalloc-112");
+	KUNIT_EXPECT_EQ(test, page_zonenum(virt_to_page(p)), ZONE_DMA);
+	kfree(p);
+#endif
+}
+
+/*
+ * A new slab is cut from its end downward, or, with
+ * SLAB_FREELIST_RANDOM, in a random order (1 in 32! to come out plain).
+ */
+static void sloba_test_carving_order(struct kunit *test)
+{
+	struct kmem_cache *s = own_cache("sloba-kunit-order", 128, 0);
+	unsigned int i, n, descending = 0;
+	void *p[32];
+
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	n = info_of(s).objperslab;
+	KUNIT_ASSERT_EQ(test, n, 32U);
+	for (i = 0; i < n; i++) {
+		p[i] = kmem_cache_alloc(s, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, p[i]);
+	}
+	for (i = 1; i < n; i++)
+		descending += p[i] == p[i - 1] - 128;
+	if (IS_ENABLED(CONFIG_SLAB_FREELIST_RANDOM))
+		KUNIT_EXPECT_LT(test, descending, n - 1);
+	else
+		KUNIT_EXPECT_EQ(test, descending, n - 1);
+	for (i = 0; i < n; i++)
+		kmem_cache_free(s, p[i]);
+	kmem_cache_destroy(s);
+}
+
+/*
+ * The reaper: a CPU that stops using a cache gives its lists back within
+ * two passes (two to four seconds of its being awake), without memory
+ * pressure.
+ */
+static void sloba_test_reaper(struct kunit *test)
+{
+	struct kmem_cache *s = own_cache("sloba-kunit-reap", 256, 0);
+	struct sloba_cache_info info;
+	void *p[20];
+	int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	for (i = 0; i < ARRAY_SIZE(p); i++) {
+		p[i] = kmem_cache_alloc(s, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, p[i]);
+	}
+	for (i = 0; i < ARRAY_SIZE(p); i++)
+		kmem_cache_free(s, p[i]);
+	info = info_of(s);
+	KUNIT_EXPECT_GT(test, info.free_cached, 0UL);
+	KUNIT_EXPECT_GT(test, info.num_slabs, 0UL);
+	/*
+	 * Its timers are deferrable, as SLAB's: they do not wake an idle CPU,
+	 * so wake up every 100 ms (up to 10 s) to give them their chance.
+	 */
+	for (i = 0; i < 100 && info_of(s).free_cached; i++)
+		msleep(100);
+	info = info_of(s);
+	KUNIT_EXPECT_EQ(test, info.free_cached, 0UL);
+	KUNIT_EXPECT_EQ(test, info.active_objs, 0UL);
+	kmem_cache_destroy(s);
+}
+
+/* The counters see the slow paths and the node lock in every kernel. */
+static void sloba_test_counters(struct kunit *test)
+{
+	struct kmem_cache *s = own_cache("sloba-kunit-stats", 64, 0);
+	struct sloba_cache_info info;
+	void *p;
+
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	p = kmem_cache_alloc(s, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	kmem_cache_free(s, p);
+	info = info_of(s);
+	KUNIT_EXPECT_EQ(test, info.stats.alloc_slow, 1UL);
+	KUNIT_EXPECT_EQ(test, info.stats.refill_slabs, 1UL);
+	KUNIT_EXPECT_EQ(test, info.stats.slabs_allocated, 1UL);
+	KUNIT_EXPECT_GE(test, info.stats.lock_acquisitions, 1UL);
+	if (IS_ENABLED(CONFIG_SLOBA_STATS))
+		KUNIT_EXPECT_EQ(test, info.stats.free_fast, 1UL);
+	kmem_cache_shrink(s);
+	info = info_of(s);
+	KUNIT_EXPECT_EQ(test, info.stats.slabs_freed, 1UL);
+	kmem_cache_destroy(s);
+}
+
 static struct kunit_case sloba_test_cases[] = {
 	KUNIT_CASE(sloba_test_cache_lifecycle),
 	KUNIT_CASE(sloba_test_kmalloc_sizes),
@@ -475,11 +652,19 @@ static struct kunit_case sloba_test_cases[] = {
 	KUNIT_CASE(sloba_test_shrink),
 	KUNIT_CASE(sloba_test_drop_slab),
 	KUNIT_CASE(sloba_test_merge),
+	KUNIT_CASE(sloba_test_red_zone),
+	KUNIT_CASE(sloba_test_double_free_debug),
+	KUNIT_CASE(sloba_test_kmalloc_types),
+	KUNIT_CASE(sloba_test_carving_order),
+	KUNIT_CASE(sloba_test_reaper),
+	KUNIT_CASE(sloba_test_counters),
 	{}
 };
 
 static struct kunit_suite sloba_test_suite = {
 	.name = "sloba",
+	.init = sloba_test_init,
+	.exit = sloba_test_exit,
 	.test_cases = sloba_test_cases,
 };
 kunit_test_suite(sloba_test_suite);
