@@ -33,9 +33,12 @@ ASHMEM_LIB_A := $(ASHMEM_OUT)/lib/libashmem.a
 ASHMEM_LIB_SO := $(ASHMEM_OUT)/lib/libashmem.so.1
 ASHMEM_PC := $(ASHMEM_OUT)/lib/libashmem.pc
 ASHMEM_T := $(ASHMEM_OUT)/t
-ASHMEM_TESTS := t_ioctl t_pin t_purge t_regress t_pressure t_stress t_fuzz t_lib
+ASHMEM_TESTS := t_ioctl t_pin t_purge t_regress t_pressure t_stress t_fuzz t_lib \
+	t_backing t_rmmod t_memcg
+# the same programs built -m32, for the driver's compat ioctl path
+ASHMEM_TESTS32 := t_ioctl32 t_pin32 t_purge32 t_regress32
 ASHMEM_PROGS := $(addprefix $(ASHMEM_T)/,$(ASHMEM_TESTS) bench_ashmem) \
-	$(if $(ASHMEM_HAVE_M32),$(ASHMEM_T)/t_ioctl32)
+	$(if $(ASHMEM_HAVE_M32),$(addprefix $(ASHMEM_T)/,$(ASHMEM_TESTS32)))
 ASHMEM_HDRS := ashmem/include/linux/ashmem.h ashmem/tests/tap.h ashmem/lib/libashmem.h
 
 
@@ -63,9 +66,9 @@ $(ASHMEM_T)/%: ashmem/tests/%.c $(ASHMEM_HDRS) $(ASHMEM_LIB_A)
 	@mkdir -p $(@D)
 	$(ASHMEM_CC) $(ASHMEM_CFLAGS) -static -pthread $< $(ASHMEM_LIB_A) -o $@
 
-$(ASHMEM_T)/t_ioctl32: ashmem/tests/t_ioctl.c $(ASHMEM_HDRS)
+$(ASHMEM_T)/%32: ashmem/tests/%.c $(ASHMEM_HDRS)
 	@mkdir -p $(@D)
-	$(ASHMEM_CC) $(ASHMEM_CFLAGS) -m32 -static $< -o $@
+	$(ASHMEM_CC) $(ASHMEM_CFLAGS) -m32 -static -pthread $< -o $@
 
 $(ASHMEM_T)/bench_ashmem: ashmem/bench/bench_ashmem.c $(ASHMEM_HDRS)
 	@mkdir -p $(@D)

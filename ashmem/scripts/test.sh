@@ -7,9 +7,10 @@
 #  3. per kernel, Debian's own cloud-amd64 image booted in QEMU (TCG):
 #     a 512M guest running the functional groups and a 256M guest for
 #     the memory-pressure group                -> <group>-<series>
-#  4. a KASAN + lockdep 6.1 built by kernel/build.sh (debug.config), the
-#     module built against it, and the stress, fuzz and regression groups
-#                                              -> <group>-debug
+#  4. a KASAN + lockdep + DEBUG_VM + THP 6.1 built by kernel/build.sh
+#     (debug.config + kernel-ashmem.config), the module built against it,
+#     and the stress, fuzz, regression, backing-file, memcg and rmmod
+#     groups                                   -> <group>-debug
 # Every group is recorded with scripts/record-result test-ashmem-<name>;
 # a guest whose kernel log shows a WARN/BUG/oops/splat, that times out or
 # crashes is a failure of kernel-log-<series>, and its groups that did not
@@ -139,16 +140,23 @@ done
 record dkms $dp $df
 
 # 3. Debian's kernels
+# rmmod unloads and reloads the module: always last
 groups=(
 	"ioctl:/root/t/t_ioctl"
 	"ioctl32:/root/t/t_ioctl32"
 	"pin:/root/t/t_pin"
+	"pin32:/root/t/t_pin32"
 	"purge:/root/t/t_purge"
+	"purge32:/root/t/t_purge32"
 	"regress:/root/t/t_regress"
+	"regress32:/root/t/t_regress32"
+	"backing:/root/t/t_backing"
+	"memcg:/root/t/t_memcg"
 	"lib-ashmem:LIBASHMEM_BACKEND=ashmem /root/t/t_lib"
 	"lib-memfd:LIBASHMEM_BACKEND=memfd /root/t/t_lib"
 	"stress:/root/t/t_stress 20"
 	"fuzz:/root/t/t_fuzz 20000 1"
+	"rmmod:/root/t/t_rmmod /lib/modules/ashmem.ko"
 )
 for s in 6.1 6.12; do
 	if [ -z "${KOS[$s]:-}" ]; then
@@ -170,7 +178,9 @@ if [ -x kernel/build.sh ]; then
 		record build-debug 1 0
 		boot_groups debug "$kdir/arch/x86/boot/bzImage" "$KO" 1G 1500 \
 			"stress:/root/t/t_stress 60" "fuzz:/root/t/t_fuzz 20000 1" \
-			"regress:/root/t/t_regress" "pin:/root/t/t_pin" "purge:/root/t/t_purge"
+			"regress:/root/t/t_regress" "pin:/root/t/t_pin" "purge:/root/t/t_purge" \
+			"backing:/root/t/t_backing" "memcg:/root/t/t_memcg" \
+			"rmmod:/root/t/t_rmmod /lib/modules/ashmem.ko"
 		# the shrinker in real reclaim, under lockdep
 		boot_groups debug-small "$kdir/arch/x86/boot/bzImage" "$KO" 320M 900 \
 			"pressure:/root/t/t_pressure"
