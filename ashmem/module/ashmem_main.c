@@ -400,8 +400,9 @@ static long ashmem_ioctl(struct file *file, unsigned int cmd,
 	case ASHMEM_SET_SIZE:
 		return set_size(asma, arg);
 	case ASHMEM_GET_SIZE:
+		/* the ioctl syscall returns an int: say so rather than cut */
 		mutex_lock(&ashmem_mutex);
-		ret = asma->size;
+		ret = asma->size > INT_MAX ? -EOVERFLOW : asma->size;
 		mutex_unlock(&ashmem_mutex);
 		return ret;
 	case ASHMEM_SET_PROT_MASK:

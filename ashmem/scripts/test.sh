@@ -100,6 +100,29 @@ check "make install-ashmem" make --no-print-directory install-ashmem DESTDIR="$h
 check "installed files" test -f "$hdr/inst/usr/include/linux/ashmem.h" -a -f "$hdr/inst/usr/include/libashmem.h" \
 	-a -f "$hdr/inst/usr/lib/libashmem.a" -a -f "$hdr/inst/usr/lib/libashmem.so.1" -a -f "$hdr/inst/usr/lib/pkgconfig/libashmem.pc"
 check "pkg-config" env PKG_CONFIG_PATH="$hdr/inst/usr/lib/pkgconfig" pkg-config --exists libashmem
+# README's C examples are whole programs: each compiles warning-free, and
+# the libashmem one runs here (memfd backend)
+rm -rf "$hdr/readme"
+mkdir -p "$hdr/readme"
+awk -v dir="$hdr/readme" '/^```c$/ { n++; f = dir "/example" n ".c"; next }
+	/^```$/ { f = ""; next } f { print > f }' ashmem/README.md
+for ex in "$hdr"/readme/example*.c; do
+	[ -e "$ex" ] || { hf=$((hf + 1)); echo "test-ashmem: no C example in ashmem/README.md"; break; }
+	check "README $(basename "$ex") compiles" gcc -Wall -Wextra -Werror -Iashmem/include -Iashmem/lib \
+		"$ex" "$out/lib/libashmem.a" -o "${ex%.c}"
+	if grep -q '<libashmem.h>' "$ex"; then
+		check "README $(basename "$ex") runs" env LIBASHMEM_BACKEND=memfd "${ex%.c}"
+	fi
+done
+# the module's sources pass the kernel's checkpatch.pl (no errors)
+if src=$(kernel/build.sh --print-src 2> "$logs/checkpatch.log"); then
+	for f in ashmem/module/*.c ashmem/module/*.h; do
+		check "checkpatch $f" sh -c "cd '$src' && perl scripts/checkpatch.pl --no-tree --file \
+			--no-color '$top/$f' | grep -q '^total: 0 errors'"
+	done
+else
+	hf=$((hf + 1)); echo "test-ashmem: no kernel tree for checkpatch.pl"; cat "$logs/checkpatch.log"
+fi
 record host $hp $hf
 
 # 2. modules

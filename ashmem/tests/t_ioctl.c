@@ -124,6 +124,10 @@ static void test_size_and_fixed(void)
 		ok(xioctl(fd, ASHMEM_SET_SIZE, ULONG_MAX) == -EINVAL,
 		   "SET_SIZE beyond the largest file: EINVAL");
 	ok(xioctl(fd, ASHMEM_GET_SIZE, 0) == 5 * pg + 1, "size unchanged");
+	ok(xioctl(fd, ASHMEM_SET_SIZE, 3UL << 30) == 0 &&
+	   xioctl(fd, ASHMEM_GET_SIZE, 0) == -EOVERFLOW,
+	   "GET_SIZE above INT_MAX: EOVERFLOW (the ioctl returns an int)");
+	ok(xioctl(fd, ASHMEM_SET_SIZE, 5 * pg + 1) == 0, "SET_SIZE back");
 	ok(map_errno(fd, 7 * pg, PROT_READ, MAP_SHARED, 0) == -EINVAL,
 	   "mmap longer than the page-aligned size: EINVAL");
 	p = map(fd, 6 * pg, PROT_READ | PROT_WRITE, MAP_SHARED, 0);
