@@ -70,6 +70,26 @@ static struct inode_operations ashmem_backing_iops;
 
 static struct lock_class_key ashmem_backing_inode_key;
 
+/*
+ * The name of shmem inodes' i_rwsem class.  lockdep wants a class's key
+ * and name to go together, and a name in this module would dangle after
+ * unloading, so the inode gets shmem's own string back.
+ */
+static const char *shmem_rwsem_name;
+
+static void lockdep_class_shmem(struct inode *inode)
+{
+	lockdep_set_class_and_name(&inode->i_rwsem,
+				   &inode->i_sb->s_type->i_mutex_key,
+				   shmem_rwsem_name);
+}
+
+static void lockdep_class_backing(struct inode *inode)
+{
+	lockdep_set_class_and_name(&inode->i_rwsem, &ashmem_backing_inode_key,
+				   "ashmem_backing_inode_key");
+}
+
 /* private_data of the file created here (not of files opened by path) */
 #define ASHMEM_BACKING_OWNER	((void *)&ashmem_backing_fops)
 
@@ -121,7 +141,7 @@ static int ashmem_backing_release(struct inode *inode, struct file *file)
 		return 0;	/* opened through map_files */
 	WRITE_ONCE(inode->i_fop, shmem_fops);
 	WRITE_ONCE(inode->i_op, shmem_iops);
-	lockdep_set_class(&inode->i_rwsem, &inode->i_sb->s_type->i_mutex_key);
+	lockdep_class_shmem(inode);
 	return 0;
 }
 
@@ -132,7 +152,7 @@ static void ashmem_backing_seal(struct inode *inode)
 	inode->i_op = &ashmem_backing_iops;
 	inode->i_opflags &= ~IOP_XATTR;
 	SHMEM_I(inode)->seals |= F_SEAL_GROW | F_SEAL_SHRINK;
-	lockdep_set_class(&inode->i_rwsem, &ashmem_backing_inode_key);
+	lockdep_class_backing(inode);
 }
 
 /*
@@ -172,12 +192,15 @@ int ashmem_backing_init(void)
 	ashmem_backing_iops.set_acl = NULL;
 	ashmem_backing_iops.fileattr_set = NULL;
 
-	lockdep_set_class(&inode->i_rwsem, &ashmem_backing_inode_key);
+#ifdef CONFIG_DEBUG_LOCK_ALLOC
+	shmem_rwsem_name = inode->i_rwsem.dep_map.name;
+#endif
+	lockdep_class_backing(inode);
 	fs_reclaim_acquire(GFP_KERNEL);
 	inode_lock(inode);
 	inode_unlock(inode);
 	fs_reclaim_release(GFP_KERNEL);
-	lockdep_set_class(&inode->i_rwsem, &inode->i_sb->s_type->i_mutex_key);
+	lockdep_class_shmem(inode);
 	fput(probe);
 	return 0;
 }
