@@ -3,7 +3,9 @@
 # test.sh - the ashmem suite behind `make test-ashmem` (run from the top).
 #
 #  1. libashmem's API tests on the host, memfd backend   -> lib-host
-#  2. ashmem.ko built against Debian's 6.1 and 6.12 headers -> build
+#  2. ashmem.ko built against Debian's 6.1 and 6.12 headers -> build;
+#     the ashmem-dkms package built and inspected       -> deb;
+#     its source built by dkms for both kernels         -> dkms
 #  3. per kernel, Debian's own cloud-amd64 image booted in QEMU (TCG):
 #     a 512M guest running the functional groups and a 256M guest for
 #     the memory-pressure group                -> <group>-<series>
@@ -141,19 +143,59 @@ for s in 6.1 6.12; do
 done
 record build $nb $nf
 
-# 2b. dkms: `dkms build` through dkms.conf, in private trees (nothing is
-# installed on this machine), for each Debian kernel; needs the dkms package
+# 2b. the ashmem-dkms package: built by make deb-ashmem and inspected
+ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' ashmem/module/dkms.conf)
+dp=0 df=0
+dcheck() {	# dcheck WHAT COMMAND...
+	local what=$1; shift
+	if "$@" > "$logs/deb-check.log" 2>&1; then dp=$((dp + 1)); else
+		df=$((df + 1)); echo "test-ashmem: package check failed: $what"; cat "$logs/deb-check.log"; fi
+}
+pk=$out/deb-check
+rm -rf "$pk"
+mkdir -p "$pk"
+deb=$(make --no-print-directory -s deb-ashmem 2> "$logs/deb-build.log" | tail -n 1)
+dcheck "make deb-ashmem builds ashmem-dkms_${ver}_all.deb" test -f "$deb" -a "$deb" = "$out/deb/ashmem-dkms_${ver}_all.deb"
+if [ -f "$deb" ]; then
+	dpkg-deb -x "$deb" "$pk/root"
+	dpkg-deb -e "$deb" "$pk/DEBIAN"
+	field() { dpkg-deb -f "$deb" "$1"; }
+	dcheck "Package, Version, Architecture" test "$(field Package) $(field Version) $(field Architecture)" = "ashmem-dkms $ver all"
+	dcheck "Depends on dkms" sh -c "dpkg-deb -f '$deb' Depends | grep -q '^dkms'"
+	dcheck "lintian: no errors" lintian --fail-on error "$deb"
+	# what make dkms-ashmem lays out is exactly what the package ships
+	"$here/dkms-tree.sh" "$pk/tree"
+	dcheck "/usr/src/ashmem-$ver is dkms-tree.sh's tree" diff -r "$pk/tree" "$pk/root/usr/src/ashmem-$ver"
+	dcheck "dkms.conf names ashmem $ver with AUTOINSTALL" sh -c "grep -qx 'PACKAGE_NAME=\"ashmem\"' '$pk/root/usr/src/ashmem-$ver/dkms.conf' &&
+		grep -qx 'AUTOINSTALL=\"yes\"' '$pk/root/usr/src/ashmem-$ver/dkms.conf'"
+	rule=$pk/root/lib/udev/rules.d/60-ashmem-dkms.rules
+	dcheck "udev rule: /dev/ashmem mode 0666" sh -c "grep -v '^#' '$rule' | grep -qx 'KERNEL==\"ashmem\", SUBSYSTEM==\"misc\", MODE=\"0666\"'"
+	dcheck "modules-load.d loads ashmem at boot" sh -c "grep -v '^#' '$pk/root/usr/lib/modules-load.d/ashmem.conf' | grep -qx ashmem"
+	dcheck "postinst: dkms add, build, install through common.postinst" \
+		sh -c "grep -q '^DKMS_NAME=ashmem\$' '$pk/DEBIAN/postinst' && grep -q '^DKMS_VERSION=$ver\$' '$pk/DEBIAN/postinst' &&
+		grep -q '/usr/lib/dkms/common.postinst' '$pk/DEBIAN/postinst'"
+	dcheck "prerm: dkms remove --all" grep -q 'dkms remove -m \$DKMS_NAME -v \$DKMS_VERSION --all' "$pk/DEBIAN/prerm"
+fi
+record deb $dp $df
+
+# 2c. dkms: `dkms build` of the package's source through its dkms.conf, in
+# private dkms/source trees (nothing is installed on this machine), for
+# each Debian kernel; needs the dkms package
 dp=0 df=0
 dk=$out/dkms
 for s in 6.1 6.12; do
 	rm -rf "$dk"
 	mkdir -p "$dk/src" "$dk/tree"
-	"$here/dkms-tree.sh" "$dk/src/ashmem-1.0"
+	if [ -d "$pk/root/usr/src/ashmem-$ver" ]; then
+		cp -r "$pk/root/usr/src/ashmem-$ver" "$dk/src/"
+	else
+		"$here/dkms-tree.sh" "$dk/src/ashmem-$ver"
+	fi
 	eval "$("$here/fetch-kernel.sh" "$s" 2> /dev/null)"
 	if command -v dkms > /dev/null &&
-	   dkms build -m ashmem -v 1.0 -k "$KVER" --kernelsourcedir "$KBUILD" \
+	   dkms build -m ashmem -v "$ver" -k "$KVER" --kernelsourcedir "$KBUILD" \
 		--dkmstree "$dk/tree" --sourcetree "$dk/src" > "$logs/dkms-$s.log" 2>&1 &&
-	   [ -f "$dk/tree/ashmem/1.0/$KVER/x86_64/module/ashmem.ko" ]; then
+	   [ -f "$dk/tree/ashmem/$ver/$KVER/x86_64/module/ashmem.ko" ]; then
 		dp=$((dp + 1))
 	else
 		echo "test-ashmem: dkms build for $s failed:"; tail -n 20 "$logs/dkms-$s.log" 2> /dev/null
