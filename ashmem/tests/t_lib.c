@@ -353,6 +353,24 @@ static void *pump(void *arg)
 	return NULL;
 }
 
+/* Has a purge marked @fd's (single) range purged?  It punches next. */
+static int purge_started(int fd)
+{
+	char path[64], line[256];
+	unsigned long a, b;
+	unsigned int pu = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "unpinned: %lu %lu %u", &a, &b, &pu) == 3)
+			break;
+	if (f)
+		fclose(f);
+	return pu;
+}
+
 static void *purge_once(void *arg)
 {
 	struct pump *pu = arg;
@@ -398,7 +416,8 @@ static void test_eintr(void)
 		pu.go = 0;
 		pthread_create(&purger, NULL, purge_once, &pu);
 		pu.go = 1;
-		usleep(200);
+		while (!purge_started(fd))
+			;
 		if (round % 2) {
 			lib_calls++;
 			if (ashmem_pin_region(fd, 0, 0) < 0)
