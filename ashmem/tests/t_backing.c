@@ -10,6 +10,11 @@
  * PUNCH_HOLE), ftruncate, truncate by path, O_TRUNC, chmod, utimes, and
  * extended attributes.  A region whose mask forbids writing is the case
  * that matters; its size is fixed too.  mmap of it is refused (t_regress).
+ *
+ * Reclaim punches these inodes with their i_rwsem held, so nothing may
+ * hold it and allocate.  On a lockdep kernel (/proc/lockdep) the module
+ * has told lockdep so at load: fs_reclaim must have the backing inodes'
+ * class among the locks taken after it, whether or not reclaim ran yet.
  */
 #include "tap.h"
 #include <sys/sendfile.h>
@@ -29,6 +34,26 @@ static int unchanged(int fd, const char *p)
 	return lseek(fd, pg, SEEK_DATA) < 0 && errno == ENXIO &&
 	       xioctl(fd, ASHMEM_GET_SIZE, 0) == PAGES * pg &&
 	       !strcmp(p, "read-only data") && p[pg] == 0;
+}
+
+/* Does lockdep know "fs_reclaim, then a backing i_rwsem"?  -1: no lockdep */
+static int lockdep_knows_reclaim_order(void)
+{
+	char line[512];
+	int in_reclaim = 0, found = 0;
+	FILE *f = fopen("/proc/lockdep", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (line[0] != ' ')
+			in_reclaim = strstr(line, ": fs_reclaim\n") != NULL;
+		else if (in_reclaim && strstr(line, "-> [") &&
+			 strstr(line, "] ashmem_backing_inode_key"))
+			found = 1;
+	}
+	fclose(f);
+	return found;
 }
 
 int main(void)
@@ -95,6 +120,15 @@ int main(void)
 	ok(unchanged(fd, p), "the region is unchanged: data, size, no new pages");
 	ok(fstat(mf, &st) == 0 && st.st_size == PAGES * pg &&
 	   (st.st_mode & 07777) == 0777, "and so is the inode (size, mode)");
+
+	switch (lockdep_knows_reclaim_order()) {
+	case -1:
+		diag("no /proc/lockdep: the lockdep check runs on the debug kernel");
+		break;
+	default:
+		ok(lockdep_knows_reclaim_order() == 1,
+		   "lockdep has fs_reclaim -> the backing inodes' i_rwsem");
+	}
 
 	ro = open(path, O_RDONLY);
 	ok(ro >= 0 && pread(ro, buf, 15, 0) == 15,
