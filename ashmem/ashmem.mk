@@ -12,13 +12,20 @@
 #   make install-ashmem    install header, library, pkg-config file
 #                          (PREFIX=/usr/local, DESTDIR=)
 #   make dkms-ashmem       copy the module source to /usr/src for dkms
+#   make deb-ashmem        the ashmem-dkms Debian package -> $(BUILD)/ashmem/deb
+#   make ashmem-deps       install the Debian packages all of these need
+# Each target that needs packages installs them first (ashmem-deps), and
+# builds through a second make, so what the packages bring (-m32) counts.
 
 TEST_TARGETS += test-ashmem
 BENCH_TARGETS += bench-ashmem
-APT_PACKAGES += gcc clang make qemu-system-x86 busybox-static cpio kmod \
-	gcc-multilib libc6-dev-i386 xz-utils bc flex bison libelf-dev libssl-dev python3 dkms
+ASHMEM_APT := gcc clang make qemu-system-x86 busybox-static cpio kmod \
+	gcc-multilib libc6-dev-i386 xz-utils bc flex bison libelf-dev libssl-dev \
+	python3 dkms debhelper dh-dkms lintian git pkg-config
+APT_PACKAGES += $(ASHMEM_APT)
 
-ASHMEM_VERSION := 1.0
+# one version for the module, dkms.conf, the package and the library
+ASHMEM_VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"$$/\1/p' ashmem/module/dkms.conf)
 ASHMEM_OUT := $(BUILD)/ashmem
 ASHMEM_CC ?= gcc
 ASHMEM_CFLAGS := -Wall -Wextra -Werror -O2 -g -Iashmem/include -Iashmem/lib
@@ -33,13 +40,20 @@ ASHMEM_LIB_A := $(ASHMEM_OUT)/lib/libashmem.a
 ASHMEM_LIB_SO := $(ASHMEM_OUT)/lib/libashmem.so.1
 ASHMEM_PC := $(ASHMEM_OUT)/lib/libashmem.pc
 ASHMEM_T := $(ASHMEM_OUT)/t
-ASHMEM_TESTS := t_ioctl t_pin t_purge t_regress t_pressure t_stress t_fuzz t_lib
+ASHMEM_TESTS := t_ioctl t_pin t_purge t_regress t_pressure t_stress t_fuzz t_lib \
+	t_backing t_rmmod t_memcg
+# the same programs built -m32, for the driver's compat ioctl path
+ASHMEM_TESTS32 := t_ioctl32 t_pin32 t_purge32 t_regress32
 ASHMEM_PROGS := $(addprefix $(ASHMEM_T)/,$(ASHMEM_TESTS) bench_ashmem) \
-	$(if $(ASHMEM_HAVE_M32),$(ASHMEM_T)/t_ioctl32)
+	$(if $(ASHMEM_HAVE_M32),$(addprefix $(ASHMEM_T)/,$(ASHMEM_TESTS32)))
 ASHMEM_HDRS := ashmem/include/linux/ashmem.h ashmem/tests/tap.h ashmem/lib/libashmem.h
 
 
-.PHONY: ashmem ashmem-module test-ashmem bench-ashmem install-ashmem dkms-ashmem
+.PHONY: ashmem ashmem-module test-ashmem bench-ashmem install-ashmem dkms-ashmem \
+	deb-ashmem ashmem-deps
+
+ashmem-deps:
+	@scripts/install-deps $(ASHMEM_APT)
 
 ashmem: $(ASHMEM_LIB_A) $(ASHMEM_LIB_SO) $(ASHMEM_PC) $(ASHMEM_PROGS)
 
@@ -63,23 +77,29 @@ $(ASHMEM_T)/%: ashmem/tests/%.c $(ASHMEM_HDRS) $(ASHMEM_LIB_A)
 	@mkdir -p $(@D)
 	$(ASHMEM_CC) $(ASHMEM_CFLAGS) -static -pthread $< $(ASHMEM_LIB_A) -o $@
 
-$(ASHMEM_T)/t_ioctl32: ashmem/tests/t_ioctl.c $(ASHMEM_HDRS)
+$(ASHMEM_T)/%32: ashmem/tests/%.c $(ASHMEM_HDRS)
 	@mkdir -p $(@D)
-	$(ASHMEM_CC) $(ASHMEM_CFLAGS) -m32 -static $< -o $@
+	$(ASHMEM_CC) $(ASHMEM_CFLAGS) -m32 -static -pthread $< -o $@
 
 $(ASHMEM_T)/bench_ashmem: ashmem/bench/bench_ashmem.c $(ASHMEM_HDRS)
 	@mkdir -p $(@D)
 	$(ASHMEM_CC) $(ASHMEM_CFLAGS) -static $< -o $@
 
 # Builds for both Debian kernels; prints where each ashmem.ko is.
-ashmem-module:
+ashmem-module: ashmem-deps
 	@for s in 6.1 6.12; do ashmem/scripts/build-module.sh $$s || exit 1; done
 
-test-ashmem: ashmem
-	@ASHMEM_HAVE_M32=$(ASHMEM_HAVE_M32) ashmem/scripts/test.sh
+test-ashmem: ashmem-deps
+	@$(MAKE) --no-print-directory ashmem
+	@ashmem/scripts/test.sh
 
-bench-ashmem: ashmem
+bench-ashmem: ashmem-deps
+	@$(MAKE) --no-print-directory ashmem
 	@ashmem/scripts/bench.sh
+
+# the ashmem-dkms package: module source, dkms.conf, udev rule, modules-load.d
+deb-ashmem: ashmem-deps
+	@ashmem/scripts/build-deb.sh $(ASHMEM_OUT)/deb
 
 install-ashmem: $(ASHMEM_LIB_A) $(ASHMEM_LIB_SO) $(ASHMEM_PC)
 	install -d $(DESTDIR)$(PREFIX)/include/linux $(DESTDIR)$(PREFIX)/lib/pkgconfig

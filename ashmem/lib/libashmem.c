@@ -3,12 +3,23 @@
  * libashmem.c - libcutils' ashmem API over /dev/ashmem or memfd.
  *
  * The backend for new regions is chosen once: LIBASHMEM_BACKEND=ashmem or
- * =memfd forces one (ashmem then fails with the error of opening the
- * device when it is absent); otherwise /dev/ashmem if it opens, else memfd.
- * Calls on an existing fd look at what the fd is, not at the backend.
+ * =memfd forces one (read with secure_getenv(), so a setuid program
+ * ignores it; ashmem then fails with the error of opening the device when
+ * it is absent); otherwise /dev/ashmem if it opens, else memfd.  Calls on
+ * an existing fd look at what the fd is, not at the backend:
  *
- * memfd regions are created with MFD_ALLOW_SEALING and sealed against
+ *   - an ashmem region is a character device whose number is ashmem's.
+ *     The number is learnt once, from /dev/ashmem or, where that node is
+ *     missing (a sandbox with its own /dev that received the fd), from
+ *     sysfs (/sys/dev/char/MAJOR:MINOR names the device), and cached.
+ *   - a memfd region is an unlinked regular file on tmpfs or hugetlbfs that
+ *     answers F_GET_SEALS.  Neither test needs /proc.
+ *
+ * memfd regions are created with MFD_ALLOW_SEALING and MFD_NOEXEC_SEAL
+ * (never executable, and accepted under vm.memfd_noexec=2; kernels before
+ * 6.3 do not know the flag and get a plain memfd), and sealed against
  * growing and shrinking, so like an ashmem region they have a fixed size.
+ * Every call that a signal can interrupt is retried on EINTR.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -22,7 +33,9 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 #include <linux/ashmem.h>
 #include "libashmem.h"
@@ -30,37 +43,68 @@
 #ifndef F_SEAL_FUTURE_WRITE
 #define F_SEAL_FUTURE_WRITE 0x0010
 #endif
-#ifndef MFD_ALLOW_SEALING
-#define MFD_ALLOW_SEALING 0x0002U
-#endif
 #ifndef MFD_CLOEXEC
 #define MFD_CLOEXEC 0x0001U
 #endif
+#ifndef MFD_ALLOW_SEALING
+#define MFD_ALLOW_SEALING 0x0002U
+#endif
+#ifndef MFD_NOEXEC_SEAL
+#define MFD_NOEXEC_SEAL 0x0008U
+#endif
+#define TMPFS_MAGIC_	0x01021994
+#define HUGETLBFS_MAGIC_ 0x958458f6
 
 #define ASHMEM_DEVICE "/dev/ashmem"
+
+/* Retry a call that failed with EINTR; evaluates to its last result. */
+#define RETRY(call) ({					\
+	__typeof__(call) r_;				\
+	do						\
+		r_ = (call);				\
+	while (r_ == -1 && errno == EINTR);		\
+	r_; })
 
 enum backend { BACKEND_ASHMEM, BACKEND_MEMFD };
 
 static pthread_once_t backend_once = PTHREAD_ONCE_INIT;
 static enum backend backend;
-static int backend_forced;
+
+/* ashmem's device number, once known (0: not yet). */
+static pthread_mutex_t rdev_lock = PTHREAD_MUTEX_INITIALIZER;
+static dev_t ashmem_rdev;
+
+static void remember_rdev(dev_t rdev)
+{
+	pthread_mutex_lock(&rdev_lock);
+	ashmem_rdev = rdev;
+	pthread_mutex_unlock(&rdev_lock);
+}
+
+static int open_device(void)
+{
+	struct stat st;
+	int fd = RETRY(open(ASHMEM_DEVICE, O_RDWR | O_CLOEXEC));
+
+	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISCHR(st.st_mode))
+		remember_rdev(st.st_rdev);
+	return fd;
+}
 
 static void choose_backend(void)
 {
-	const char *env = getenv("LIBASHMEM_BACKEND");
+	const char *env = secure_getenv("LIBASHMEM_BACKEND");
 	int fd;
 
 	if (env && !strcmp(env, "memfd")) {
 		backend = BACKEND_MEMFD;
-		backend_forced = 1;
 		return;
 	}
 	if (env && !strcmp(env, "ashmem")) {
 		backend = BACKEND_ASHMEM;
-		backend_forced = 1;
 		return;
 	}
-	fd = open(ASHMEM_DEVICE, O_RDWR | O_CLOEXEC);
+	fd = open_device();
 	if (fd >= 0) {
 		backend = BACKEND_ASHMEM;
 		close(fd);
@@ -75,32 +119,57 @@ const char *ashmem_backend(void)
 	return backend == BACKEND_ASHMEM ? "ashmem" : "memfd";
 }
 
-/* Is @fd the ashmem device? (compares the device number, as libcutils) */
-static int is_ashmem_dev(int fd)
-{
-	struct stat st, dev;
-
-	if (fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode))
-		return 0;
-	if (stat(ASHMEM_DEVICE, &dev) < 0 || !S_ISCHR(dev.st_mode))
-		return 0;
-	return st.st_rdev == dev.st_rdev;
-}
-
-/* Is @fd a memfd that allows sealing? */
-static int is_memfd(int fd)
+/* Is the character device @rdev ashmem, by sysfs's name for it? */
+static int sysfs_says_ashmem(dev_t rdev)
 {
 	char path[64], target[PATH_MAX];
+	const char *base;
 	ssize_t n;
 
-	if (fcntl(fd, F_GET_SEALS) < 0)
-		return 0;
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	snprintf(path, sizeof(path), "/sys/dev/char/%u:%u", major(rdev),
+		 minor(rdev));
 	n = readlink(path, target, sizeof(target) - 1);
 	if (n < 0)
 		return 0;
 	target[n] = '\0';
-	return !strncmp(target, "/memfd:", 7);
+	base = strrchr(target, '/');
+	return !strcmp(base ? base + 1 : target, "ashmem");
+}
+
+/* Is @fd the ashmem device? (compares the device number, as libcutils) */
+static int is_ashmem_dev(int fd)
+{
+	struct stat st, dev;
+	dev_t known;
+
+	if (fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode))
+		return 0;
+	pthread_mutex_lock(&rdev_lock);
+	known = ashmem_rdev;
+	pthread_mutex_unlock(&rdev_lock);
+	if (!known) {
+		if (stat(ASHMEM_DEVICE, &dev) == 0 && S_ISCHR(dev.st_mode))
+			known = dev.st_rdev;
+		else if (sysfs_says_ashmem(st.st_rdev))
+			known = st.st_rdev;
+		if (known)
+			remember_rdev(known);
+	}
+	return known && st.st_rdev == known;
+}
+
+/* Is @fd a memfd that allows sealing?  (no /proc needed) */
+static int is_memfd(int fd)
+{
+	struct statfs sfs;
+	struct stat st;
+
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_nlink != 0)
+		return 0;
+	if (fstatfs(fd, &sfs) < 0 || (sfs.f_type != TMPFS_MAGIC_ &&
+				      sfs.f_type != (__typeof__(sfs.f_type))HUGETLBFS_MAGIC_))
+		return 0;
+	return RETRY(fcntl(fd, F_GET_SEALS)) >= 0;
 }
 
 int ashmem_valid(int fd)
@@ -115,15 +184,15 @@ static int create_ashmem(const char *name, size_t size)
 	char buf[ASHMEM_NAME_LEN];
 	int fd, saved;
 
-	fd = open(ASHMEM_DEVICE, O_RDWR | O_CLOEXEC);
+	fd = open_device();
 	if (fd < 0)
 		return -1;
 	if (name) {
 		snprintf(buf, sizeof(buf), "%s", name);
-		if (ioctl(fd, ASHMEM_SET_NAME, buf) < 0)
+		if (RETRY(ioctl(fd, ASHMEM_SET_NAME, buf)) < 0)
 			goto fail;
 	}
-	if (ioctl(fd, ASHMEM_SET_SIZE, size) < 0)
+	if (RETRY(ioctl(fd, ASHMEM_SET_SIZE, size)) < 0)
 		goto fail;
 	return fd;
 fail:
@@ -136,6 +205,7 @@ fail:
 static int create_memfd(const char *name, size_t size)
 {
 	char buf[250];	/* memfd names are at most 249 bytes */
+	unsigned int flags = MFD_CLOEXEC | MFD_ALLOW_SEALING;
 	int fd, saved;
 
 	if (size > (size_t)INT64_MAX) {
@@ -143,11 +213,13 @@ static int create_memfd(const char *name, size_t size)
 		return -1;
 	}
 	snprintf(buf, sizeof(buf), "%s", name ? name : "ashmem");
-	fd = (int)syscall(SYS_memfd_create, buf, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	fd = (int)syscall(SYS_memfd_create, buf, flags | MFD_NOEXEC_SEAL);
+	if (fd < 0 && errno == EINVAL)	/* before Linux 6.3 */
+		fd = (int)syscall(SYS_memfd_create, buf, flags);
 	if (fd < 0)
 		return -1;
-	if (ftruncate(fd, (off_t)size) < 0 ||
-	    fcntl(fd, F_ADD_SEALS, F_SEAL_GROW | F_SEAL_SHRINK) < 0)
+	if (RETRY(ftruncate(fd, (off_t)size)) < 0 ||
+	    RETRY(fcntl(fd, F_ADD_SEALS, F_SEAL_GROW | F_SEAL_SHRINK)) < 0)
 		goto fail;
 	return fd;
 fail:
@@ -170,7 +242,8 @@ int ashmem_set_prot_region(int fd, int prot)
 	int seals;
 
 	if (is_ashmem_dev(fd))
-		return ioctl(fd, ASHMEM_SET_PROT_MASK, (unsigned long)prot);
+		return RETRY(ioctl(fd, ASHMEM_SET_PROT_MASK,
+				   (unsigned long)prot));
 	if (!is_memfd(fd)) {
 		errno = EBADF;
 		return -1;
@@ -179,7 +252,7 @@ int ashmem_set_prot_region(int fd, int prot)
 		errno = EINVAL;
 		return -1;
 	}
-	seals = fcntl(fd, F_GET_SEALS);
+	seals = RETRY(fcntl(fd, F_GET_SEALS));
 	if (seals < 0)
 		return -1;
 	if (prot & PROT_WRITE) {
@@ -192,25 +265,34 @@ int ashmem_set_prot_region(int fd, int prot)
 	}
 	if (seals & F_SEAL_FUTURE_WRITE)
 		return 0;
-	return fcntl(fd, F_ADD_SEALS, F_SEAL_FUTURE_WRITE);
+	/* read-only for good: no seal can be added or removed after this */
+	return RETRY(fcntl(fd, F_ADD_SEALS, F_SEAL_FUTURE_WRITE | F_SEAL_SEAL));
 }
 
-/* The region size of a memfd, as an int like libcutils returns it. */
-static int memfd_size(int fd, off_t *size)
+/* The size of a region, whichever kind; -1 with errno on failure. */
+static int64_t region_size(int fd)
 {
 	struct stat st;
+	long size;
 
+	if (is_ashmem_dev(fd)) {
+		/* EOVERFLOW above INT_MAX: the ioctl returns an int */
+		size = RETRY(ioctl(fd, ASHMEM_GET_SIZE, NULL));
+		return size;
+	}
+	if (!is_memfd(fd)) {
+		errno = EBADF;
+		return -1;
+	}
 	if (fstat(fd, &st) < 0)
 		return -1;
-	*size = st.st_size;
-	return 0;
+	return st.st_size;
 }
 
 static int pin_common(int fd, size_t offset, size_t len, int cmd)
 {
 	struct ashmem_pin pin;
-	long page = sysconf(_SC_PAGESIZE);
-	off_t size, end;
+	int64_t page = sysconf(_SC_PAGESIZE), size, end;
 
 	if (offset > UINT32_MAX || len > UINT32_MAX) {
 		errno = EINVAL;
@@ -219,19 +301,16 @@ static int pin_common(int fd, size_t offset, size_t len, int cmd)
 	if (is_ashmem_dev(fd)) {
 		pin.offset = (uint32_t)offset;
 		pin.len = (uint32_t)len;
-		return ioctl(fd, (unsigned long)cmd, &pin);
+		return RETRY(ioctl(fd, (unsigned long)cmd, &pin));
 	}
-	if (!is_memfd(fd)) {
-		errno = EBADF;
-		return -1;
-	}
-	/* same argument checks as the driver, then nothing to do */
-	if (memfd_size(fd, &size) < 0)
+	/* memfd: same argument checks as the driver, then nothing to do */
+	size = region_size(fd);
+	if (size < 0)
 		return -1;
 	size = (size + page - 1) / page * page;
-	end = len ? (off_t)(offset + len) : size;
+	end = len ? (int64_t)(offset + len) : size;
 	if (offset % (size_t)page || len % (size_t)page ||
-	    (off_t)offset >= end || end > size) {
+	    (int64_t)offset >= end || end > size) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -250,15 +329,11 @@ int ashmem_unpin_region(int fd, size_t offset, size_t len)
 
 int ashmem_get_size_region(int fd)
 {
-	off_t size;
+	int64_t size = region_size(fd);
 
-	if (is_ashmem_dev(fd))
-		return ioctl(fd, ASHMEM_GET_SIZE, NULL);
-	if (!is_memfd(fd)) {
-		errno = EBADF;
+	if (size > INT_MAX) {
+		errno = EOVERFLOW;	/* the API returns an int */
 		return -1;
 	}
-	if (memfd_size(fd, &size) < 0)
-		return -1;
-	return size > INT_MAX ? INT_MAX : (int)size;
+	return (int)size;
 }

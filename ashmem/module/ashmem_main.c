@@ -8,11 +8,7 @@
  * are mappings of that file, and read/llseek go through it.  The mask can
  * only lose bits, and mmap() and later mprotect() cannot exceed it: mmap
  * refuses wider protections and clears the VM_MAY* bits the mask forbids.
- *
- * The backing file's file_operations are a copy of shmem's whose ->mmap
- * refuses, so that nothing can map it again without these checks
- * (remap_file_pages() re-mmaps vma->vm_file; opening it through
- * /proc/<pid>/map_files gets the inode's i_fop, which is the same copy).
+ * What the backing file itself allows is in ashmem_backing.c.
  *
  * Locking is described in ashmem_internal.h.
  */
@@ -24,7 +20,6 @@
 #include <linux/file.h>
 #include <linux/mm.h>
 #include <linux/mman.h>
-#include <linux/shmem_fs.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/uio.h>
@@ -32,24 +27,12 @@
 #include <linux/capability.h>
 #include <linux/seq_file.h>
 #include <linux/compat.h>
-#include <linux/lockdep.h>
 #include "compat.h"
 #include "ashmem_internal.h"
 
 DEFINE_MUTEX(ashmem_mutex);
 
 static struct kmem_cache *ashmem_area_cachep;
-static atomic64_t ashmem_next_id = ATOMIC64_INIT(0);
-
-/* shmem's file operations, and our copy for backing files (see above). */
-static const struct file_operations *ashmem_shmem_fops;
-static struct file_operations ashmem_backing_fops;
-
-/*
- * The shrinker takes the backing inodes' i_rwsem in reclaim; give them a
- * lockdep class of their own, apart from tmpfs inodes written by users.
- */
-static struct lock_class_key ashmem_backing_inode_key;
 
 static unsigned long prot_to_vm(unsigned long prot)
 {
@@ -78,10 +61,9 @@ static int ashmem_open(struct inode *inode, struct file *file)
 	if (!asma)
 		return -ENOMEM;
 
-	INIT_LIST_HEAD(&asma->unpinned);
+	asma->unpinned = RB_ROOT;
 	memcpy(asma->name, ASHMEM_NAME_PREFIX, ASHMEM_NAME_PREFIX_LEN);
 	asma->prot_mask = ASHMEM_PROT_ALL;
-	asma->id = atomic64_inc_return(&ashmem_next_id);
 	atomic_set(&asma->purging, 0);
 	file->private_data = asma;
 	return 0;
@@ -92,8 +74,8 @@ static int ashmem_release(struct inode *ignored, struct file *file)
 	struct ashmem_area *asma = file->private_data;
 
 	mutex_lock(&ashmem_mutex);
-	ashmem_wait_for_purges(asma);
 	ashmem_range_release_all(asma);
+	ashmem_wait_for_purges(asma, false);
 	mutex_unlock(&ashmem_mutex);
 
 	if (asma->file)
@@ -123,21 +105,12 @@ static ssize_t ashmem_read_iter(struct kiocb *iocb, struct iov_iter *iter)
 {
 	struct ashmem_area *asma = iocb->ki_filp->private_data;
 	struct file *backing;
-	struct kiocb kiocb;
-	ssize_t ret;
 	int err;
 
 	backing = ashmem_backing_file(asma, &err);
 	if (!backing)
 		return err;
-
-	/* read at our own position: the backing file's f_pos is unused */
-	init_sync_kiocb(&kiocb, backing);
-	kiocb.ki_pos = iocb->ki_pos;
-	ret = backing->f_op->read_iter(&kiocb, iter);
-	if (ret > 0)
-		iocb->ki_pos = kiocb.ki_pos;
-	return ret;
+	return ashmem_backing_read(backing, iocb, iter);
 }
 
 static loff_t ashmem_llseek(struct file *file, loff_t offset, int whence)
@@ -154,8 +127,7 @@ static loff_t ashmem_llseek(struct file *file, loff_t offset, int whence)
 	switch (whence) {
 	case SEEK_DATA:
 	case SEEK_HOLE:
-		/* shmem knows the holes; it returns an absolute offset */
-		ret = backing->f_op->llseek(backing, offset, whence);
+		ret = ashmem_backing_seek_data(backing, offset, whence);
 		if (ret < 0)
 			return ret;
 		return vfs_setpos(file, ret, MAX_LFS_FILESIZE);
@@ -164,54 +136,6 @@ static loff_t ashmem_llseek(struct file *file, loff_t offset, int whence)
 						MAX_LFS_FILESIZE,
 						i_size_read(file_inode(backing)));
 	}
-}
-
-/* ->mmap of the backing file itself: every such mmap bypasses our checks. */
-static int ashmem_backing_mmap(struct file *file, struct vm_area_struct *vma)
-{
-	return -EPERM;
-}
-
-/*
- * Create a backing file for @size bytes named @name.  Called without
- * ashmem_mutex: shmem_file_setup() allocates.
- */
-static struct file *ashmem_create_backing(const char *name, size_t size,
-					  unsigned long vm_flags)
-{
-	struct file *vmfile;
-	struct inode *inode;
-
-	vmfile = shmem_file_setup(name, size, vm_flags);
-	if (IS_ERR(vmfile))
-		return vmfile;
-
-	mutex_lock(&ashmem_mutex);
-	if (!ashmem_shmem_fops) {
-		ashmem_shmem_fops = vmfile->f_op;
-		ashmem_backing_fops = *vmfile->f_op;
-		ashmem_backing_fops.owner = THIS_MODULE;
-		ashmem_backing_fops.mmap = ashmem_backing_mmap;
-	}
-	mutex_unlock(&ashmem_mutex);
-	if (WARN_ON_ONCE(vmfile->f_op != ashmem_shmem_fops ||
-			 !ashmem_shmem_fops->mmap ||
-			 !ashmem_shmem_fops->fallocate)) {
-		fput(vmfile);
-		return ERR_PTR(-EINVAL);
-	}
-
-	/*
-	 * replace_fops() takes no reference on the new owner; the last
-	 * fput() of the file drops the one taken here.  We hold one already
-	 * (the caller's open /dev/ashmem), so __module_get() cannot fail.
-	 */
-	__module_get(THIS_MODULE);
-	replace_fops(vmfile, &ashmem_backing_fops);
-	inode = file_inode(vmfile);
-	inode->i_fop = &ashmem_backing_fops;
-	lockdep_set_class(&inode->i_rwsem, &ashmem_backing_inode_key);
-	return vmfile;
 }
 
 static int ashmem_mmap(struct file *file, struct vm_area_struct *vma)
@@ -234,7 +158,7 @@ static int ashmem_mmap(struct file *file, struct vm_area_struct *vma)
 		memcpy(name, asma->name, sizeof(name));
 		mutex_unlock(&ashmem_mutex);
 
-		vmfile = ashmem_create_backing(name[ASHMEM_NAME_PREFIX_LEN] ?
+		vmfile = ashmem_backing_create(name[ASHMEM_NAME_PREFIX_LEN] ?
 					       name : ASHMEM_NAME_DEF,
 					       size, vma->vm_flags);
 		if (IS_ERR(vmfile))
@@ -273,11 +197,13 @@ static int ashmem_mmap(struct file *file, struct vm_area_struct *vma)
 	/*
 	 * Map the backing file.  A private mapping is anonymous memory, as
 	 * in the old driver (it was SIGBUS when vm_ops was left unset), but
-	 * it keeps the backing file so /proc/<pid>/maps shows the name.
+	 * it keeps the backing file so /proc/<pid>/maps shows the name.  A
+	 * MAP_SHARED mapping of a read-only open has VM_MAYSHARE without
+	 * VM_SHARED (it can never be written), and is shared all the same.
 	 */
 	vma_set_file(vma, vmfile);
-	if (vma->vm_flags & VM_SHARED)
-		return ashmem_shmem_fops->mmap(vmfile, vma);
+	if (vma->vm_flags & VM_MAYSHARE)
+		return ashmem_backing_map(vmfile, vma);
 	vma_set_anonymous(vma);
 	return 0;
 out:
@@ -310,7 +236,7 @@ static long set_name(struct ashmem_area *asma, void __user *uname)
 static long get_name(struct ashmem_area *asma, void __user *uname)
 {
 	char local[ASHMEM_NAME_LEN];
-	size_t len;
+	ssize_t len;
 
 	/*
 	 * Copy under the lock, copy out after it, and only the string and
@@ -324,6 +250,8 @@ static long get_name(struct ashmem_area *asma, void __user *uname)
 	else
 		len = strscpy(local, ASHMEM_NAME_DEF, sizeof(local));
 	mutex_unlock(&ashmem_mutex);
+	if (WARN_ON_ONCE(len < 0))	/* both always fit */
+		return -EINVAL;
 
 	if (copy_to_user(uname, local, len + 1))
 		return -EFAULT;
@@ -351,11 +279,16 @@ static long set_prot_mask(struct ashmem_area *asma, unsigned long prot)
 {
 	int ret = 0;
 
-	/* does the application expect PROT_READ to imply PROT_EXEC? */
-	if ((prot & PROT_READ) && (current->personality & READ_IMPLIES_EXEC))
-		prot |= PROT_EXEC;
-
 	mutex_lock(&ashmem_mutex);
+	/*
+	 * Does the application expect PROT_READ to imply PROT_EXEC?  Then
+	 * keep PROT_EXEC in the mask, as the old driver did, but only while
+	 * the mask still has it: a mask that lost PROT_EXEC cannot get it
+	 * back, and asking again for the mask it has must not fail.
+	 */
+	if ((prot & PROT_READ) && (current->personality & READ_IMPLIES_EXEC) &&
+	    (asma->prot_mask & PROT_EXEC))
+		prot |= PROT_EXEC;
 	if (prot & ~asma->prot_mask)
 		ret = -EINVAL;		/* bits can only be removed */
 	else
@@ -402,8 +335,9 @@ static long pin_unpin(struct ashmem_area *asma, unsigned int cmd,
 
 	switch (cmd) {
 	case ASHMEM_PIN:
-		ashmem_wait_for_purges(asma);
-		ret = ashmem_pin(asma, pgstart, pgend, &prealloc);
+		ret = ashmem_wait_for_purges(asma, true);
+		if (!ret)
+			ret = ashmem_pin(asma, pgstart, pgend, &prealloc);
 		break;
 	case ASHMEM_UNPIN:
 		ret = ashmem_unpin(asma, pgstart, pgend, &prealloc);
@@ -424,8 +358,32 @@ static long purge_all_caches(void)
 
 	if (!capable(CAP_SYS_ADMIN))
 		return -EPERM;
-	freed = ashmem_purge(ULONG_MAX, true);
+	freed = ashmem_purge_all();
 	return min_t(unsigned long, freed, INT_MAX);
+}
+
+/*
+ * ASHMEM_GET_FILE_ID, as Android's common kernel: the backing inode's
+ * number (what stat() of /proc/<pid>/map_files/... says), EINVAL before
+ * the first mmap.  A 32-bit caller gets EOVERFLOW rather than a truncated
+ * number.
+ */
+static long get_file_id(struct ashmem_area *asma, void __user *uid,
+			bool compat)
+{
+	unsigned long ino;
+
+	mutex_lock(&ashmem_mutex);
+	ino = asma->file ? file_inode(asma->file)->i_ino : 0;
+	mutex_unlock(&ashmem_mutex);
+	if (!ino)
+		return -EINVAL;
+	if (compat) {
+		if (ino > U32_MAX)
+			return -EOVERFLOW;
+		return put_user((u32)ino, (u32 __user *)uid) ? -EFAULT : 0;
+	}
+	return put_user(ino, (unsigned long __user *)uid) ? -EFAULT : 0;
 }
 
 static long ashmem_ioctl(struct file *file, unsigned int cmd,
@@ -442,8 +400,9 @@ static long ashmem_ioctl(struct file *file, unsigned int cmd,
 	case ASHMEM_SET_SIZE:
 		return set_size(asma, arg);
 	case ASHMEM_GET_SIZE:
+		/* the ioctl syscall returns an int: say so rather than cut */
 		mutex_lock(&ashmem_mutex);
-		ret = asma->size;
+		ret = asma->size > INT_MAX ? -EOVERFLOW : asma->size;
 		mutex_unlock(&ashmem_mutex);
 		return ret;
 	case ASHMEM_SET_PROT_MASK:
@@ -460,8 +419,7 @@ static long ashmem_ioctl(struct file *file, unsigned int cmd,
 	case ASHMEM_PURGE_ALL_CACHES:
 		return purge_all_caches();
 	case ASHMEM_GET_FILE_ID:
-		return put_user((unsigned long)asma->id,
-				(unsigned long __user *)arg) ? -EFAULT : 0;
+		return get_file_id(asma, (void __user *)arg, false);
 	}
 	return -ENOTTY;
 }
@@ -479,9 +437,7 @@ static long ashmem_compat_ioctl(struct file *file, unsigned int cmd,
 	case COMPAT_ASHMEM_SET_PROT_MASK:
 		return set_prot_mask(asma, arg);
 	case COMPAT_ASHMEM_GET_FILE_ID:
-		return put_user((compat_ulong_t)asma->id,
-				(compat_ulong_t __user *)compat_ptr(arg)) ?
-			-EFAULT : 0;
+		return get_file_id(asma, compat_ptr(arg), true);
 	case ASHMEM_SET_NAME:
 	case ASHMEM_GET_NAME:
 	case ASHMEM_PIN:
@@ -498,20 +454,29 @@ static void ashmem_show_fdinfo(struct seq_file *m, struct file *file)
 {
 	struct ashmem_area *asma = file->private_data;
 	struct ashmem_range *range;
+	unsigned int n = 0;
 
 	mutex_lock(&ashmem_mutex);
 	if (asma->file)
 		seq_printf(m, "inode:\t%lu\n", file_inode(asma->file)->i_ino);
-	if (asma->name[ASHMEM_NAME_PREFIX_LEN] != '\0')
-		seq_printf(m, "name:\t%s\n",
-			   asma->name + ASHMEM_NAME_PREFIX_LEN);
+	if (asma->name[ASHMEM_NAME_PREFIX_LEN] != '\0') {
+		/* escaped: a name must not be able to forge lines */
+		seq_puts(m, "name:\t");
+		seq_escape(m, asma->name + ASHMEM_NAME_PREFIX_LEN, "\n\\");
+		seq_putc(m, '\n');
+	}
 	seq_printf(m, "size:\t%zu\n", asma->size);
 	seq_printf(m, "prot_mask:\t%lu\n", asma->prot_mask);
-	seq_printf(m, "file_id:\t%llu\n", asma->id);
-	/* one line per unpinned range: first page, last page, purged */
-	list_for_each_entry(range, &asma->unpinned, unpinned)
-		seq_printf(m, "unpinned:\t%zu %zu %u\n", range->pgstart,
-			   range->pgend, range->purged);
+	seq_printf(m, "unpinned_ranges:\t%lu\n", asma->nr_ranges);
+	/*
+	 * The first ranges, one line each: first page, last page, purged,
+	 * pages counted on the LRU.
+	 */
+	for (range = ashmem_range_first(asma);
+	     range && n < ASHMEM_FDINFO_RANGES;
+	     range = ashmem_range_next(range), n++)
+		seq_printf(m, "unpinned:\t%zu %zu %u %zu\n", range->pgstart,
+			   range->pgend, range->purged, range->lru_pages);
 	mutex_unlock(&ashmem_mutex);
 }
 
@@ -527,13 +492,18 @@ static const struct file_operations ashmem_fops = {
 	.compat_ioctl = ashmem_compat_ioctl,
 #endif
 	.show_fdinfo = ashmem_show_fdinfo,
+	.get_unmapped_area = ashmem_get_unmapped_area,
 };
 
+/*
+ * The node is root's alone, the kernel's default: who else may open it is
+ * userspace policy (Android's ueventd makes it 0666; the Debian package
+ * ships a udev rule that does the same, see README.md).
+ */
 static struct miscdevice ashmem_misc = {
 	.minor = MISC_DYNAMIC_MINOR,
 	.name = "ashmem",
 	.fops = &ashmem_fops,
-	.mode = 0666,
 };
 
 static int __init ashmem_init(void)
@@ -542,9 +512,13 @@ static int __init ashmem_init(void)
 
 	ashmem_area_cachep = kmem_cache_create("ashmem_area_cache",
 					       sizeof(struct ashmem_area),
-					       0, 0, NULL);
+					       0, SLAB_ACCOUNT, NULL);
 	if (!ashmem_area_cachep)
 		return -ENOMEM;
+
+	ret = ashmem_backing_init();
+	if (ret)
+		goto out_area;
 
 	ret = ashmem_range_init();
 	if (ret)

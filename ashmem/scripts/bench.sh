@@ -1,7 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 # bench.sh - `make bench-ashmem`: builds the module for Debian's newest
-# 6.12 cloud kernel, boots it in QEMU (TCG) and runs bench_ashmem there.
+# 6.12 cloud kernel, boots it in QEMU (TCG) and runs bench_ashmem there
+# (round trips and purge throughput against memfd, PIN latency under
+# memory-cgroup reclaim against no reclaim).
 # Writes $BUILD/bench/ashmem.json and prints a table with ratios.  Under
 # TCG absolute numbers are slow and noisy; the ratios, measured in one
 # run, are the result.
@@ -37,5 +39,23 @@ print("%-44s %14.0f %16.0f %7.2fx" % (
 print("%-44s %14.0f %16.0f %7.2fx" % (
     "release 64 MiB (MiB/s)", pu["ashmem"], pu["memfd_fallocate"],
     pu["ashmem"] / pu["memfd_fallocate"]))
+lat = r["pin_latency_us"]
+print()
+print("PIN of a 1 MiB region unpinned as %d ranges, %d times (microseconds)"
+      % (lat["ranges"], lat["pins"]))
+print("%-44s %10s %10s %10s %8s" % ("", "p50", "p99", "max", "purged"))
+for k, label in (("idle", "no reclaim"),
+                 ("reclaim", "memcg reclaim running the shrinker")):
+    v = lat[k]
+    print("%-44s %10.1f %10.1f %10.1f %8d" % (label, v["p50"], v["p99"],
+                                             v["max"], v["was_purged"]))
+i, b = lat["idle"], lat["reclaim"]
+print("%-44s %9.2fx %9.2fx %9.2fx" % ("ratio (reclaim / idle)", b["p50"] / i["p50"],
+                                      b["p99"] / i["p99"], b["max"] / i["max"]))
+o = r["pin_behind_purge_us"]
+print("%-44s %10.1f %10.1f %10.1f %8.2f" % (
+    "PIN of 8 MiB / %d ranges while it is purged" % o["ranges"],
+    o["p50"], o["p99"], o["max"], o["ranges_lost_per_pin"]))
+print("  (last column: ranges lost per PIN; the PIN waits for the punch in flight only)")
 print("written to %s" % sys.argv[1])
 PY

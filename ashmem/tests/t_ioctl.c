@@ -9,6 +9,7 @@
  * and -m32 (static), the latter going through the driver's compat ioctl.
  */
 #include "tap.h"
+#include <sys/personality.h>
 #include <sys/stat.h>
 
 #ifndef SEEK_DATA
@@ -75,6 +76,13 @@ static void test_defaults(void)
 	   "UNPIN before mmap: EINVAL");
 	ok(map_errno(fd, page_size(), PROT_READ, MAP_SHARED, 0) == -EINVAL,
 	   "mmap with size 0: EINVAL");
+	{
+		unsigned long id = 12345;
+
+		ok(xioctl(fd, ASHMEM_SET_SIZE, page_size()) == 0 &&
+		   xioctl(fd, ASHMEM_GET_FILE_ID, (unsigned long)&id) == -EINVAL &&
+		   id == 12345, "GET_FILE_ID before the first mmap: EINVAL");
+	}
 	close(fd);
 }
 
@@ -116,6 +124,10 @@ static void test_size_and_fixed(void)
 		ok(xioctl(fd, ASHMEM_SET_SIZE, ULONG_MAX) == -EINVAL,
 		   "SET_SIZE beyond the largest file: EINVAL");
 	ok(xioctl(fd, ASHMEM_GET_SIZE, 0) == 5 * pg + 1, "size unchanged");
+	ok(xioctl(fd, ASHMEM_SET_SIZE, 3UL << 30) == 0 &&
+	   xioctl(fd, ASHMEM_GET_SIZE, 0) == -EOVERFLOW,
+	   "GET_SIZE above INT_MAX: EOVERFLOW (the ioctl returns an int)");
+	ok(xioctl(fd, ASHMEM_SET_SIZE, 5 * pg + 1) == 0, "SET_SIZE back");
 	ok(map_errno(fd, 7 * pg, PROT_READ, MAP_SHARED, 0) == -EINVAL,
 	   "mmap longer than the page-aligned size: EINVAL");
 	p = map(fd, 6 * pg, PROT_READ | PROT_WRITE, MAP_SHARED, 0);
@@ -208,9 +220,59 @@ static void test_prot_mask(void)
 	ok(xioctl(fd, ASHMEM_SET_SIZE, pg) == 0, "read-only open: SET_SIZE");
 	ok(map_errno(fd, pg, PROT_READ | PROT_WRITE, MAP_SHARED, 0) == -EACCES,
 	   "read-only open: shared RW mmap is EACCES");
-	ok(map_errno(fd, pg, PROT_READ, MAP_SHARED, 0) == 0,
-	   "read-only open: shared R mmap works");
+	p = map(fd, pg, PROT_READ, MAP_SHARED, 0);
+	ok(p != MAP_FAILED, "read-only open: shared R mmap works");
+	if (p != MAP_FAILED) {
+		/* a read fault of a shmem mapping puts a page in the file */
+		ok(p[0] == 0 && lseek(fd, 0, SEEK_DATA) == 0,
+		   "read-only open: MAP_SHARED maps the backing file (not anonymous memory)");
+		ok(pin_cmd(fd, ASHMEM_UNPIN, 0, 0) == 0 &&
+		   xioctl(fd, ASHMEM_PURGE_ALL_CACHES, 0) == 1,
+		   "read-only open: its page can be unpinned and purged");
+		munmap(p, pg);
+	}
 	close(fd);
+}
+
+/*
+ * READ_IMPLIES_EXEC: SET_PROT_MASK(PROT_READ) keeps PROT_EXEC while the
+ * mask has it (as the old driver), and asking for the mask a region
+ * already has never fails.  mmap(PROT_READ) of a mask without PROT_EXEC
+ * stays refused: the kernel adds PROT_EXEC before the driver sees it.
+ */
+static int child_rie(void *arg)
+{
+	int rw = ((int *)arg)[0], r = ((int *)arg)[1];
+
+	if (personality(READ_IMPLIES_EXEC) < 0)
+		return 10;
+	if (xioctl(rw, ASHMEM_SET_PROT_MASK, PROT_READ) != 0)
+		return 1;
+	if (xioctl(rw, ASHMEM_GET_PROT_MASK, 0) != (PROT_READ | PROT_EXEC))
+		return 2;
+	if (xioctl(r, ASHMEM_SET_PROT_MASK, PROT_READ) != 0)
+		return 3;
+	if (xioctl(r, ASHMEM_GET_PROT_MASK, 0) != PROT_READ)
+		return 4;
+	if (map_errno(r, page_size(), PROT_READ, MAP_SHARED, 0) != -EPERM)
+		return 5;
+	if (map_errno(rw, page_size(), PROT_READ, MAP_SHARED, 0) != 0)
+		return 6;
+	return 0;
+}
+
+static void test_read_implies_exec(void)
+{
+	int fds[2] = { region("rie-rw", page_size()), region("rie-r", page_size()) };
+	int rc;
+
+	ok(xioctl(fds[1], ASHMEM_SET_PROT_MASK, PROT_READ) == 0,
+	   "mask R set without READ_IMPLIES_EXEC");
+	rc = in_child(child_rie, fds);
+	ok(rc == 0, "READ_IMPLIES_EXEC: SET_PROT_MASK(R) keeps X while the mask has it, "
+	   "is a no-op on a mask R, mmap R of it stays EPERM (child status %d)", rc);
+	close(fds[0]);
+	close(fds[1]);
 }
 
 static void test_read_lseek(void)
@@ -307,6 +369,27 @@ static void test_stat_and_proc(void)
 	ok(found == 3, "fdinfo shows name and size");
 	munmap(p, 2 * pg);
 	close(fd);
+
+	/* a name cannot forge fdinfo lines */
+	fd = region("evil\nunpinned:\t0 0 1\\", 2 * pg);
+	p = map(fd, 2 * pg, PROT_READ, MAP_SHARED, 0);
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "r");
+	found = 0;
+	while (f && fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "unpinned:", 9))
+			found |= 4;
+		if (!strcmp(line, "name:\tevil\\012unpinned:\t0 0 1\\134\n"))
+			found |= 1;
+		if (!strcmp(line, "unpinned_ranges:\t0\n"))
+			found |= 2;
+	}
+	if (f)
+		fclose(f);
+	ok(found == 3, "fdinfo escapes a name's newline and backslash (no forged line)");
+	if (p != MAP_FAILED)
+		munmap(p, 2 * pg);
+	close(fd);
 }
 
 static int child_write(void *arg)
@@ -357,6 +440,22 @@ static void test_private(void)
 
 #define MANY 256
 
+/* The inode number /proc/self/maps shows for the mapping at @addr. */
+static unsigned long maps_inode(const void *addr)
+{
+	unsigned long start, ino = 0, got = 0;
+	char line[512];
+	FILE *f = fopen("/proc/self/maps", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%lx-%*x %*s %*x %*x:%*x %lu", &start, &ino) == 2 &&
+		    start == (unsigned long)addr)
+			got = ino;
+	if (f)
+		fclose(f);
+	return got;
+}
+
 static void test_many_and_ids(void)
 {
 	long pg = page_size();
@@ -396,6 +495,16 @@ static void test_many_and_ids(void)
 	   id2 == ids[0], "GET_FILE_ID is stable");
 	ok(xioctl(fds[0], ASHMEM_GET_FILE_ID, 0) == -EFAULT,
 	   "GET_FILE_ID(NULL): EFAULT");
+	{
+		char path[128];
+		struct stat st;
+
+		ok(map_files_path(maps[0], path, sizeof(path)) &&
+		   stat(path, &st) == 0 && st.st_ino == ids[0],
+		   "GET_FILE_ID is the backing inode's st_ino (map_files)");
+		ok(maps_inode(maps[0]) == ids[0],
+		   "GET_FILE_ID is the inode /proc/self/maps shows");
+	}
 	for (i = 0; i < MANY; i++) {
 		munmap(maps[i], pg);
 		close(fds[i]);
@@ -427,6 +536,7 @@ int main(void)
 	test_name();
 	test_size_and_fixed();
 	test_prot_mask();
+	test_read_implies_exec();
 	test_read_lseek();
 	test_stat_and_proc();
 	test_fork();

@@ -3,17 +3,32 @@
  * t_pin.c - PIN, UNPIN and GET_PIN_STATUS against a model.
  *
  * The driver shows its unpinned ranges in /proc/self/fdinfo ("unpinned:
- * first last purged"); this program keeps a model of what they must be
- * (the semantics in ashmem_range.c: UNPIN merges every range it overlaps,
- * PIN trims, deletes or splits) and compares after every step: each
+ * first last purged lru-pages"); this program keeps a model of what they
+ * must be (the semantics in ashmem_range.c: UNPIN merges every range it
+ * overlaps, PIN trims, deletes or splits; a range counts the pages that
+ * may hold memory, none once purged) and compares after every step: each
  * overlap case by hand, then a long seeded random script with purges.
- * Also: return values, pin status, misaligned and overflowing arguments.
+ * Also: return values, pin status, misaligned and overflowing arguments,
+ * and an area with tens of thousands of ranges: calls on it cost about
+ * what they cost on an area with one (no walk over every range), fdinfo
+ * lists a bounded number of them and says how many there are.
  */
 #include "tap.h"
+#include <time.h>
 
 #define MAXR 1024
 
-struct range { unsigned long first, last; unsigned int purged; };
+struct range { unsigned long first, last, lru; unsigned int purged; };
+
+static unsigned long len(const struct range *r)
+{
+	return r->last - r->first + 1;
+}
+
+static unsigned long min_ul(unsigned long a, unsigned long b)
+{
+	return a < b ? a : b;
+}
 
 struct model { int n; struct range r[MAXR]; };
 
@@ -37,6 +52,7 @@ static int overlaps(const struct range *r, unsigned long s, unsigned long e)
 
 static int m_unpin(struct model *m, unsigned long s, unsigned long e)
 {
+	unsigned long span = e - s + 1, pages = span, outside;
 	unsigned int purged = 0;
 	int i = 0;
 	struct range nr;
@@ -50,8 +66,13 @@ static int m_unpin(struct model *m, unsigned long s, unsigned long e)
 			i++;
 			continue;
 		}
-		if (r->first <= s && r->last >= e)
+		if (r->first <= s && r->last >= e) {
+			r->lru = min_ul(len(r), r->lru + span);
 			return 0;
+		}
+		outside = (r->first < s ? s - r->first : 0) +
+			  (r->last > e ? r->last - e : 0);
+		pages += min_ul(r->lru, outside);
 		s = s < r->first ? s : r->first;
 		e = e > r->last ? e : r->last;
 		purged |= r->purged;
@@ -60,6 +81,7 @@ static int m_unpin(struct model *m, unsigned long s, unsigned long e)
 	nr.first = s;
 	nr.last = e;
 	nr.purged = purged;
+	nr.lru = pages;
 	m_ins(m, i, nr);
 	return 0;
 }
@@ -84,13 +106,17 @@ static int m_pin(struct model *m, unsigned long s, unsigned long e)
 		}
 		if (r->first >= s) {
 			r->first = e + 1;
+			r->lru = min_ul(r->lru, len(r));
 		} else if (r->last <= e) {
 			r->last = s - 1;
+			r->lru = min_ul(r->lru, len(r));
 		} else {
 			struct range tail = *r;
 
 			tail.first = e + 1;
 			r->last = s - 1;
+			r->lru = min_ul(r->lru, len(r));
+			tail.lru = min_ul(tail.lru - r->lru, len(&tail));
 			m_ins(m, i + 1, tail);
 			break;
 		}
@@ -113,8 +139,10 @@ static void m_purge(struct model *m)
 {
 	int i;
 
-	for (i = 0; i < m->n; i++)
+	for (i = 0; i < m->n; i++) {
 		m->r[i].purged = 1;
+		m->r[i].lru = 0;
+	}
 }
 
 /* Read the driver's ranges from fdinfo. */
@@ -131,8 +159,8 @@ static int k_ranges(int fd, struct model *k)
 	while (fgets(line, sizeof(line), f)) {
 		struct range r;
 
-		if (sscanf(line, "unpinned: %lu %lu %u", &r.first, &r.last,
-			   &r.purged) == 3 && k->n < MAXR)
+		if (sscanf(line, "unpinned: %lu %lu %u %lu", &r.first, &r.last,
+			   &r.purged, &r.lru) == 4 && k->n < MAXR)
 			k->r[k->n++] = r;
 	}
 	fclose(f);
@@ -157,11 +185,12 @@ static int same(int fd, struct model *m)
 	}
 	for (i = 0; i < k.n; i++)
 		if (k.r[i].first != m->r[i].first || k.r[i].last != m->r[i].last ||
-		    k.r[i].purged != m->r[i].purged) {
+		    k.r[i].purged != m->r[i].purged || k.r[i].lru != m->r[i].lru) {
 			snprintf(mismatch, sizeof(mismatch),
-				 "range %d is %lu-%lu/%u, model %lu-%lu/%u", i,
-				 k.r[i].first, k.r[i].last, k.r[i].purged,
-				 m->r[i].first, m->r[i].last, m->r[i].purged);
+				 "range %d is %lu-%lu/%u/%lu, model %lu-%lu/%u/%lu", i,
+				 k.r[i].first, k.r[i].last, k.r[i].purged, k.r[i].lru,
+				 m->r[i].first, m->r[i].last, m->r[i].purged,
+				 m->r[i].lru);
 			return 0;
 		}
 	return 1;
@@ -352,6 +381,93 @@ static void scripted(int ops, unsigned long pages)
 	fd = pfd;
 }
 
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Best of three: seconds for @n status queries plus pin/unpin pairs. */
+static double time_ops(int f, unsigned long page, int n)
+{
+	long pg = page_size();
+	double best = 1e9, t;
+	int trial, i;
+
+	for (trial = 0; trial < 3; trial++) {
+		t = now();
+		for (i = 0; i < n; i++) {
+			pin_cmd(f, ASHMEM_GET_PIN_STATUS, page * pg, pg);
+			pin_cmd(f, ASHMEM_PIN, page * pg, pg);
+			pin_cmd(f, ASHMEM_UNPIN, page * pg, pg);
+		}
+		t = now() - t;
+		if (t < best)
+			best = t;
+	}
+	return best;
+}
+
+#define MANY_RANGES 30000
+
+static void many_ranges(void)
+{
+	long pg = page_size();
+	unsigned long pages = 2UL * MANY_RANGES, i, count = 0;
+	int big = region("many-ranges", pages * pg), one, lines = 0, made = 1;
+	double tbig, tone, t;
+	char path[64], line[128];
+	FILE *f;
+
+	one = region("one-range", pages * pg);
+	if (mmap(NULL, pages * pg, PROT_READ, MAP_SHARED, big, 0) == MAP_FAILED ||
+	    mmap(NULL, pages * pg, PROT_READ, MAP_SHARED, one, 0) == MAP_FAILED)
+		bail("mmap many");
+	t = now();
+	for (i = 0; i < pages; i += 2)
+		if (pin_cmd(big, ASHMEM_UNPIN, i * pg, pg))
+			made = 0;
+	diag("%d UNPINs making separate ranges: %.2f s", MANY_RANGES, now() - t);
+	pin_cmd(one, ASHMEM_UNPIN, (pages - 2) * pg, pg);
+	ok(made, "%d separate unpinned ranges in one area", MANY_RANGES);
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", big);
+	f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "unpinned:", 9))
+			lines++;
+		sscanf(line, "unpinned_ranges: %lu", &count);
+	}
+	if (f)
+		fclose(f);
+	ok(count == MANY_RANGES && lines == 1024,
+	   "fdinfo counts all %lu ranges and lists %d", count, lines);
+
+	/* the last range: a list walked from the start would visit all */
+	tbig = time_ops(big, pages - 2, 1000);
+	tone = time_ops(one, pages - 2, 1000);
+	diag("1000 x (status, pin, unpin) at the end: %.4f s with %d ranges, %.4f s with 1",
+	     tbig, MANY_RANGES, tone);
+	ok(tbig < 8 * tone, "calls on an area of %d ranges cost about as much as on one (%.1fx)",
+	   MANY_RANGES, tbig / tone);
+	ok(pin_cmd(big, ASHMEM_GET_PIN_STATUS, 0, 0) == ASHMEM_IS_UNPINNED &&
+	   pin_cmd(big, ASHMEM_GET_PIN_STATUS, pg, pg) == ASHMEM_IS_PINNED,
+	   "status is still right");
+	t = now();
+	ok(pin_cmd(big, ASHMEM_UNPIN, 0, 0) == 0 && pin_cmd(big, ASHMEM_PIN, 0, 0) ==
+	   ASHMEM_NOT_PURGED && pin_cmd(big, ASHMEM_GET_PIN_STATUS, 0, 0) ==
+	   ASHMEM_IS_PINNED, "one UNPIN merges them all, one PIN drops the result");
+	diag("merge and pin: %.3f s", now() - t);
+	for (i = 0; i < pages; i += 2)
+		pin_cmd(big, ASHMEM_UNPIN, i * pg, pg);
+	t = now();
+	close(big);
+	diag("close with %d ranges: %.3f s", MANY_RANGES, now() - t);
+	close(one);
+}
+
 int main(void)
 {
 	long pg = page_size();
@@ -365,6 +481,7 @@ int main(void)
 	status_cases();
 	argument_cases();
 	scripted(4000, 64);
+	many_ranges();
 	close(fd);
 	return done();
 }

@@ -6,8 +6,16 @@
  * returns the number of pages it purged, purged pages read back as zeros
  * through mappings and read(), PIN reports WAS_PURGED once, and pinned
  * pages keep their data.
+ *
+ * What a purged range counts afterwards (fdinfo's fourth field, and what a
+ * purge then returns): nothing until an UNPIN names its pages again, which
+ * puts it back on the LRU, and a merge counts only the pages that may
+ * still hold memory.  And a PIN waiting for a purge in flight on its
+ * region stops further purges of that region: it waits for one punch, not
+ * for all of them.
  */
 #include "tap.h"
+#include <pthread.h>
 #include <sys/syscall.h>
 #include <linux/capability.h>
 
@@ -48,6 +56,140 @@ static int all(const char *p, size_t n, char c)
 		if (p[i] != c)
 			return 0;
 	return 1;
+}
+
+/* The "unpinned:" lines of @fd's fdinfo, as "first-last/purged/count ". */
+static const char *ranges(int fd)
+{
+	static char out[512];
+	char path[64], line[256];
+	unsigned long a, b, c;
+	unsigned int pu;
+	size_t n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "r");
+	out[0] = '\0';
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "unpinned: %lu %lu %u %lu", &a, &b, &pu, &c) == 4 &&
+		    n < sizeof(out) - 64)
+			n += snprintf(out + n, sizeof(out) - n, "%lu-%lu/%u/%lu ",
+				      a, b, pu, c);
+	if (f)
+		fclose(f);
+	return out;
+}
+
+static void test_lru_counts(void)
+{
+	long pg = page_size();
+	int fd = region("counts", 16 * pg);
+	char *p = mmap(NULL, 16 * pg, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+
+	if (p == MAP_FAILED)
+		bail("mmap counts");
+	memset(p, 'c', 16 * pg);
+	pin_cmd(fd, ASHMEM_UNPIN, 0, 4 * pg);
+	ok(!strcmp(ranges(fd), "0-3/0/4 "), "an unpinned range counts its pages");
+	ok(xioctl(fd, ASHMEM_PURGE_ALL_CACHES, 0) == 4 &&
+	   !strcmp(ranges(fd), "0-3/1/0 "), "purged, it counts none");
+	ok(xioctl(fd, ASHMEM_PURGE_ALL_CACHES, 0) == 0,
+	   "so the next purge finds nothing");
+	/* the owner writes into unpinned, purged pages, and unpins them again */
+	memset(p + pg, 'w', pg);
+	ok(pin_cmd(fd, ASHMEM_UNPIN, pg, pg) == 0 &&
+	   !strcmp(ranges(fd), "0-3/1/1 "),
+	   "UNPIN inside a purged range counts its pages again");
+	ok(xioctl(fd, ASHMEM_PURGE_ALL_CACHES, 0) == 1 && p[pg] == 0,
+	   "and a purge frees them again");
+	ok(pin_cmd(fd, ASHMEM_UNPIN, 2 * pg, 4 * pg) == 0 &&
+	   !strcmp(ranges(fd), "0-5/1/4 "),
+	   "merging with a purged range counts only the new pages (2-5)");
+	ok(xioctl(fd, ASHMEM_PURGE_ALL_CACHES, 0) == 4,
+	   "and the purge returns those 4, not the 6 of the range");
+	pin_cmd(fd, ASHMEM_PIN, 0, 0);
+	pin_cmd(fd, ASHMEM_UNPIN, 8 * pg, 8 * pg);
+	ok(pin_cmd(fd, ASHMEM_PIN, 10 * pg, pg) == ASHMEM_NOT_PURGED &&
+	   !strcmp(ranges(fd), "8-9/0/2 11-15/0/5 "),
+	   "PIN splitting a range: each piece counts its own pages");
+	ok(xioctl(fd, ASHMEM_PURGE_ALL_CACHES, 0) == 7,
+	   "both pieces are on the LRU");
+	munmap(p, 16 * pg);
+	close(fd);
+}
+
+/*
+ * PIN behind a purge: NR ranges of one region are purged one by one by a
+ * thread's PURGE_ALL_CACHES; once the first is being punched, PIN asks for
+ * the whole region.  It must wait for the punches already running only:
+ * the ranges still unpurged when it started waiting keep their data.
+ */
+#define NR	32
+#define RPAGES	256
+
+struct purger { int fd; };
+
+static void *purge_thread(void *arg)
+{
+	struct purger *pu = arg;
+
+	ioctl(pu->fd, ASHMEM_PURGE_ALL_CACHES, 0);
+	return NULL;
+}
+
+static int purged_count(int fd)
+{
+	char path[64], line[256];
+	unsigned long a, b;
+	unsigned int pu;
+	int n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "unpinned: %lu %lu %u", &a, &b, &pu) == 3 && pu)
+			n++;
+	if (f)
+		fclose(f);
+	return n;
+}
+
+static void test_pin_stops_purging(void)
+{
+	long pg = page_size();
+	size_t len = (size_t)2 * NR * RPAGES * pg;
+	int fd = region("pin-vs-purge", len), i, before, after = 0, r;
+	struct purger pu = { fd };
+	pthread_t t;
+	char *p;
+
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		bail("mmap pin-vs-purge");
+	memset(p, 'd', len);
+	/* NR separate ranges: every other block of RPAGES pages */
+	for (i = 0; i < NR; i++)
+		pin_cmd(fd, ASHMEM_UNPIN, 2 * i * RPAGES * pg, RPAGES * pg);
+	pthread_create(&t, NULL, purge_thread, &pu);
+	while ((before = purged_count(fd)) == 0)
+		;
+	r = pin_cmd(fd, ASHMEM_PIN, 0, 0);
+	for (i = 0; i < NR; i++)
+		if (p[2 * i * RPAGES * pg] == 0)
+			after++;
+	pthread_join(t, NULL);
+	diag("%d of %d ranges purged when PIN started, %d when it returned",
+	     before, NR, after);
+	ok(r == ASHMEM_WAS_PURGED && after >= before,
+	   "PIN behind a purge returns WAS_PURGED");
+	ok(after <= before + 4,
+	   "PIN waited for the punch in flight, not for the whole region (%d more purged)",
+	   after - before);
+	ok(after < NR, "the rest of the region kept its data");
+	munmap(p, len);
+	close(fd);
 }
 
 int main(void)
@@ -135,6 +277,8 @@ int main(void)
 		   "UNPIN before the first mmap: EINVAL");
 		close(c);
 	}
+	test_lru_counts();
+	test_pin_stops_purging();
 	free(buf);
 	return done();
 }

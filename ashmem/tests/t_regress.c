@@ -6,7 +6,11 @@
  *     backing file was sized, so mappings ran past it (SIGBUS).
  *  2. mmap length (and offset) unchecked against the region size.
  *  3. The backing file could be re-mmapped around the prot checks, by
- *     remap_file_pages() or /proc/<pid>/map_files (CVE-2020-0009).
+ *     remap_file_pages() or /proc/<pid>/map_files (CVE-2020-0009); the
+ *     fix's other half overrides get_unmapped_area, whose shmem version
+ *     BUGs on a file whose f_op is not shmem's (CONFIG_DEBUG_VM with
+ *     transparent huge pages; reached by mremap(MREMAP_MAYMOVE) and by
+ *     mmap of the map_files file, 2 MiB or more).
  *  4. Private mappings took SIGBUS (vm_ops left to the dummy ones).
  *  5. Deadlocks: user copies and allocations under the global mutex
  *     against mmap_lock, and hole punching under it; plus the rule that
@@ -96,26 +100,6 @@ static void test_mmap_bounds(void)
 }
 
 /* 3 */
-/* The /proc/self/map_files path of the mapping that contains @addr. */
-static int map_files_path(void *addr, char *path, size_t len)
-{
-	unsigned long a = (unsigned long)addr, start, end;
-	char line[512];
-	FILE *f = fopen("/proc/self/maps", "r");
-	int found = 0;
-
-	while (f && !found && fgets(line, sizeof(line), f))
-		if (sscanf(line, "%lx-%lx", &start, &end) == 2 &&
-		    start <= a && a < end) {
-			snprintf(path, len, "/proc/self/map_files/%lx-%lx",
-				 start, end);
-			found = 1;
-		}
-	if (f)
-		fclose(f);
-	return found;
-}
-
 static void test_remap_bypass(void)
 {
 	int fd = region("remap", 2 * pg), mf;
@@ -153,6 +137,64 @@ static void test_remap_bypass(void)
 	ok(!strcmp(p + pg, "secret"), "the region is unchanged");
 	munmap(p, 2 * pg);
 	close(fd);
+}
+
+#define SHMEM_THP "/sys/kernel/mm/transparent_hugepage/shmem_enabled"
+#define HUGE (2UL << 20)
+
+/* The [selected] word of a THP knob, or "" if there is none. */
+static void thp_selected(const char *all, char *out, size_t len)
+{
+	const char *a = strchr(all, '['), *b = a ? strchr(a, ']') : NULL;
+
+	snprintf(out, len, "%.*s", a && b ? (int)(b - a - 1) : 0,
+		 a ? a + 1 : "");
+}
+
+/* 2 MiB-aligned, or the kernel has no transparent huge pages for shmem. */
+static void test_unmapped_area(void)
+{
+	size_t len = 2 * HUGE;
+	char old[256], was[32], path[128], *p, *q, *guard, *r;
+	int fd = region("thp", len), mf, thp;
+
+	/* shmem huge pages on, so shmem's huge-page placement really runs */
+	thp = set_knob(SHMEM_THP, "always", old, sizeof(old)) == 0;
+	diag("shmem huge pages %s", thp ? "on for this test" : "not available");
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		bail("mmap thp");
+	if (thp)
+		ok(((unsigned long)p & (HUGE - 1)) == 0,
+		   "with shmem huge pages, /dev/ashmem maps 2 MiB-aligned");
+	strcpy(p, "first");
+	strcpy(p + HUGE, "second");
+	munmap(p + HUGE, HUGE);
+	/* keep the mapping from growing in place, so mremap must move it */
+	guard = mmap(p + HUGE, 4096, PROT_NONE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	q = mremap(p, HUGE, len, MREMAP_MAYMOVE);
+	ok(q != MAP_FAILED && q != p && !strcmp(q, "first") &&
+	   !strcmp(q + HUGE, "second"),
+	   "mremap(MREMAP_MAYMOVE) growing a mapping to 4 MiB moves it intact");
+	if (guard != MAP_FAILED)
+		munmap(guard, 4096);
+	if (q == MAP_FAILED)
+		q = p;
+	mf = map_files_path(q, path, sizeof(path)) ? open(path, O_RDONLY) : -1;
+	ok(mf >= 0, "open the 4 MiB backing file through map_files");
+	if (mf >= 0) {
+		r = mmap(NULL, len, PROT_READ, MAP_SHARED, mf, 0);
+		ok(r == MAP_FAILED && errno == EPERM,
+		   "mmap of 4 MiB of it: EPERM (no BUG in get_unmapped_area)");
+		close(mf);
+	}
+	munmap(q, len);
+	close(fd);
+	if (thp) {
+		thp_selected(old, was, sizeof(was));
+		set_knob(SHMEM_THP, was, NULL, 0);
+	}
 }
 
 /* 4 */
@@ -369,6 +411,7 @@ int main(void)
 	test_set_size_race();
 	test_mmap_bounds();
 	test_remap_bypass();
+	test_unmapped_area();
 	test_private_sigbus();
 	test_copy_deadlock();
 	test_pin_waits_for_purge();

@@ -145,4 +145,49 @@ static int in_child(int (*fn)(void *), void *arg)
 	return WEXITSTATUS(status);
 }
 
+/*
+ * The /proc/self/map_files path of the mapping that contains @addr (the
+ * backing file, for an ashmem mapping).  Returns 1 if found.
+ */
+__attribute__((unused))
+static int map_files_path(const void *addr, char *path, size_t len)
+{
+	unsigned long a = (unsigned long)addr, start, end;
+	char line[512];
+	FILE *f = fopen("/proc/self/maps", "r");
+	int found = 0;
+
+	while (f && !found && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%lx-%lx", &start, &end) == 2 &&
+		    start <= a && a < end) {
+			snprintf(path, len, "/proc/self/map_files/%lx-%lx",
+				 start, end);
+			found = 1;
+		}
+	if (f)
+		fclose(f);
+	return found;
+}
+
+/*
+ * Write @val to a sysfs/procfs file, keeping the old contents in @old
+ * (if not NULL) for restore_knob().  Returns 0 or -1.
+ */
+__attribute__((unused))
+static int set_knob(const char *path, const char *val, char *old, size_t len)
+{
+	int fd = open(path, O_RDWR);
+	ssize_t n = 0;
+
+	if (fd < 0)
+		return -1;
+	if (old) {
+		n = read(fd, old, len - 1);
+		old[n > 0 ? n : 0] = '\0';
+	}
+	n = pwrite(fd, val, strlen(val), 0);
+	close(fd);
+	return n == (ssize_t)strlen(val) ? 0 : -1;
+}
+
 #endif /* ASHMEM_TAP_H */
