@@ -15,7 +15,7 @@ BENCH_TARGETS += bench-user
 CC ?= cc
 PREFIX ?= /usr/local
 USER_OUT := $(BUILD)/user
-USER_SRCS := core/sloba.c user/pages.c user/threads.c user/api.c
+USER_SRCS := core/sloba.c user/pages.c user/threads.c user/api.c user/fork.c
 USER_HDRS := $(wildcard core/*.h user/*.h include/*.h)
 USER_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -fPIC -g \
 	       -Icore -Iuser -Iinclude $(CFLAGS)
@@ -37,6 +37,7 @@ TSAN_TESTS := test_threads test_rcu
 all: lib
 lib: lib-user
 lib-user: $(USER_OUT)/opt/libsloba.a $(USER_OUT)/opt/libsloba.so \
+	  $(USER_OUT)/opt/libsloba-malloc.so $(USER_OUT)/opt/libsloba-malloc.a \
 	  $(USER_OUT)/libsloba.pc
 
 define user_variant
@@ -56,6 +57,16 @@ $(foreach v,opt asan tsan,$(eval $(call user_variant,$(v))))
 
 $(USER_OUT)/opt/libsloba.so: $(USER_SRCS:%.c=$(USER_OUT)/opt/%.o)
 	$(CC) -shared -Wl,-soname,libsloba.so.0 -o $@ $^ $(USER_LIBS)
+
+# The drop-in malloc (user/malloc.c): the same objects plus malloc.o, as a
+# library to LD_PRELOAD and as an archive to link statically.
+MALLOC_OBJS := $(USER_SRCS:%.c=$(USER_OUT)/opt/%.o) $(USER_OUT)/opt/user/malloc.o
+$(USER_OUT)/opt/libsloba-malloc.so: $(MALLOC_OBJS)
+	$(CC) -shared -Wl,-soname,libsloba-malloc.so -o $@ $^ $(USER_LIBS)
+
+$(USER_OUT)/opt/libsloba-malloc.a: $(MALLOC_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
 
 $(USER_OUT)/libsloba.pc: user/libsloba.pc.in
 	@mkdir -p $(dir $@)
