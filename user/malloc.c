@@ -443,8 +443,8 @@ static void *aligned(size_t align, size_t size)
 {
 	void *p;
 
-	if (align <= MALLOC_ALIGN)
-		return malloc(size);
+	if (align <= MALLOC_ALIGN)	/* the 8-byte class is only 8-aligned */
+		return malloc(align > 8 && size <= 8 ? 16 : size);
 	p = aligned_slow(align, size);
 	return p ? p : nomem();
 }

@@ -30,8 +30,8 @@ VARIANT_CFLAGS_asan := -O1 -fno-omit-frame-pointer \
 		       -fsanitize=address,undefined -fno-sanitize-recover=all
 VARIANT_CFLAGS_tsan := -O1 -fsanitize=thread
 
-USER_TESTS := test_api test_debug test_faults test_threads test_rcu
-TSAN_TESTS := test_threads test_rcu
+USER_TESTS := test_api test_debug test_faults test_threads test_rcu test_fork
+TSAN_TESTS := test_threads test_rcu test_fork
 
 .PHONY: lib lib-user test-user bench-user install install-user
 all: lib
@@ -55,6 +55,13 @@ $(USER_OUT)/$(1)/test_%: tests/test_%.c tests/testutil.h $(USER_OUT)/$(1)/libslo
 endef
 $(foreach v,opt asan tsan,$(eval $(call user_variant,$(v))))
 
+# The drop-in's own tests link the archive, so their malloc() is sloba's.
+$(USER_OUT)/opt/test_malloc: tests/test_malloc.c tests/testutil.h $(USER_OUT)/opt/libsloba-malloc.a
+	$(CC) $(USER_CFLAGS) -O2 $< -o $@ $(USER_OUT)/opt/libsloba-malloc.a -lcmocka $(USER_LIBS)
+
+$(USER_OUT)/opt/test_fork_malloc: tests/test_fork.c tests/testutil.h $(USER_OUT)/opt/libsloba-malloc.a
+	$(CC) $(USER_CFLAGS) -O2 -DUSE_MALLOC $< -o $@ $(USER_OUT)/opt/libsloba-malloc.a -lcmocka $(USER_LIBS)
+
 $(USER_OUT)/opt/libsloba.so: $(USER_SRCS:%.c=$(USER_OUT)/opt/%.o)
 	$(CC) -shared -Wl,-soname,libsloba.so.0 -o $@ $^ $(USER_LIBS)
 
@@ -77,14 +84,16 @@ $(USER_OUT)/libsloba.pc: user/libsloba.pc.in
 # SLOBA_DEBUG=1 (every cache checked and poisoned); scripts/run-tap counts
 # TAP lines.
 test-user: $(foreach t,$(USER_TESTS),$(USER_OUT)/opt/$(t) $(USER_OUT)/asan/$(t)) \
-	   $(foreach t,$(TSAN_TESTS),$(USER_OUT)/tsan/$(t))
-	@scripts/run-tap test-user-opt $(foreach t,$(USER_TESTS),$(USER_OUT)/opt/$(t))
+	   $(foreach t,$(TSAN_TESTS),$(USER_OUT)/tsan/$(t)) \
+	   $(USER_OUT)/opt/test_malloc $(USER_OUT)/opt/test_fork_malloc
+	@scripts/run-tap test-user-opt $(foreach t,$(USER_TESTS),$(USER_OUT)/opt/$(t)) \
+		$(USER_OUT)/opt/test_malloc $(USER_OUT)/opt/test_fork_malloc
 	@SLOBA_DEBUG=1 scripts/run-tap test-user-debug-all \
 		$(foreach t,test_api test_faults test_threads,$(USER_OUT)/opt/$(t))
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	 scripts/run-tap test-user-asan $(foreach t,$(USER_TESTS),$(USER_OUT)/asan/$(t))
-	@TSAN_OPTIONS="halt_on_error=1 exitcode=66 suppressions=$(CURDIR)/tests/tsan.supp" \
+	@TSAN_OPTIONS="halt_on_error=1 exitcode=66 die_after_fork=0 suppressions=$(CURDIR)/tests/tsan.supp" \
 	 scripts/run-tap test-user-tsan $(foreach t,$(TSAN_TESTS),$(USER_OUT)/tsan/$(t))
 	@scripts/run-tap test-user-install tests/test_install.sh
 
