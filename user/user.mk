@@ -9,6 +9,9 @@
 
 APT_PACKAGES += gcc clang make liburcu-dev libcmocka-dev valgrind \
 		libjemalloc-dev libmimalloc-dev libgoogle-perftools-dev
+# The programs run under the drop-in malloc (tests/test_programs.sh).
+APT_PACKAGES += python3 libpython3.11-testsuite git sqlite3 perl \
+		redis-server redis-tools
 TEST_TARGETS += test-user
 BENCH_TARGETS += bench-user
 
@@ -85,7 +88,8 @@ $(USER_OUT)/libsloba.pc: user/libsloba.pc.in
 # TAP lines.
 test-user: $(foreach t,$(USER_TESTS),$(USER_OUT)/opt/$(t) $(USER_OUT)/asan/$(t)) \
 	   $(foreach t,$(TSAN_TESTS),$(USER_OUT)/tsan/$(t)) \
-	   $(USER_OUT)/opt/test_malloc $(USER_OUT)/opt/test_fork_malloc
+	   $(USER_OUT)/opt/test_malloc $(USER_OUT)/opt/test_fork_malloc \
+	   $(USER_OUT)/opt/libsloba-malloc.so
 	@scripts/run-tap test-user-opt $(foreach t,$(USER_TESTS),$(USER_OUT)/opt/$(t)) \
 		$(USER_OUT)/opt/test_malloc $(USER_OUT)/opt/test_fork_malloc
 	@SLOBA_DEBUG=1 scripts/run-tap test-user-debug-all \
@@ -96,6 +100,8 @@ test-user: $(foreach t,$(USER_TESTS),$(USER_OUT)/opt/$(t) $(USER_OUT)/asan/$(t))
 	@TSAN_OPTIONS="halt_on_error=1 exitcode=66 die_after_fork=0 suppressions=$(CURDIR)/tests/tsan.supp" \
 	 scripts/run-tap test-user-tsan $(foreach t,$(TSAN_TESTS),$(USER_OUT)/tsan/$(t))
 	@scripts/run-tap test-user-install tests/test_install.sh
+	@SLOBA_MALLOC_SO=$(USER_OUT)/opt/libsloba-malloc.so \
+	 scripts/run-tap test-user-programs tests/test_programs.sh
 
 install: install-user
 install-user: lib-user
