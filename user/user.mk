@@ -7,11 +7,15 @@
 #   $(BUILD)/user/asan   AddressSanitizer + UndefinedBehaviorSanitizer
 #   $(BUILD)/user/tsan   ThreadSanitizer (the threaded tests)
 
-APT_PACKAGES += gcc clang make liburcu-dev libcmocka-dev valgrind \
-		libjemalloc-dev libmimalloc-dev libgoogle-perftools-dev
-# The programs run under the drop-in malloc (tests/test_programs.sh).
-APT_PACKAGES += python3 libpython3.11-testsuite git sqlite3 perl \
-		redis-server redis-tools
+# What this part's targets need, installed by each of them first (deps-user),
+# so `make lib`, `make test-user` and `make bench-user` work on a fresh
+# machine; the programs are those run under the drop-in malloc
+# (tests/test_programs.sh, bench/malloc/).
+USER_APT := gcc clang make pkg-config libc6-dev liburcu-dev libcmocka-dev \
+	    valgrind libjemalloc-dev libmimalloc-dev libgoogle-perftools-dev \
+	    libclang-rt-14-dev python3 libpython3.11-testsuite git sqlite3 \
+	    perl redis-server redis-tools time
+APT_PACKAGES += $(USER_APT)
 TEST_TARGETS += test-user
 BENCH_TARGETS += bench-user
 
@@ -36,7 +40,10 @@ VARIANT_CFLAGS_tsan := -O1 -fsanitize=thread
 USER_TESTS := test_api test_debug test_faults test_threads test_rcu test_fork
 TSAN_TESTS := test_threads test_rcu test_fork
 
-.PHONY: lib lib-user test-user bench-user install install-user
+.PHONY: lib lib-user test-user bench-user install install-user deps-user
+deps-user:
+	@scripts/install-deps $(sort $(USER_APT))
+
 all: lib
 lib: lib-user
 lib-user: $(USER_OUT)/opt/libsloba.a $(USER_OUT)/opt/libsloba.so \
@@ -44,7 +51,7 @@ lib-user: $(USER_OUT)/opt/libsloba.a $(USER_OUT)/opt/libsloba.so \
 	  $(USER_OUT)/libsloba.pc
 
 define user_variant
-$(USER_OUT)/$(1)/%.o: %.c $(USER_HDRS)
+$(USER_OUT)/$(1)/%.o: %.c $(USER_HDRS) | deps-user
 	@mkdir -p $$(dir $$@)
 	$$(VARIANT_CC_$(1)) $$(USER_CFLAGS) $$(VARIANT_CFLAGS_$(1)) -c $$< -o $$@
 
@@ -52,7 +59,7 @@ $(USER_OUT)/$(1)/libsloba.a: $(USER_SRCS:%.c=$(USER_OUT)/$(1)/%.o)
 	@rm -f $$@
 	ar rcs $$@ $$^
 
-$(USER_OUT)/$(1)/test_%: tests/test_%.c tests/testutil.h $(USER_OUT)/$(1)/libsloba.a
+$(USER_OUT)/$(1)/test_%: tests/test_%.c tests/testutil.h $(USER_OUT)/$(1)/libsloba.a | deps-user
 	$$(VARIANT_CC_$(1)) $$(USER_CFLAGS) $$(VARIANT_CFLAGS_$(1)) $$< -o $$@ \
 		$(USER_OUT)/$(1)/libsloba.a -lcmocka $$(USER_LIBS)
 endef
@@ -86,6 +93,7 @@ $(USER_OUT)/libsloba.pc: user/libsloba.pc.in
 # threaded ones in the TSan build too, and the general ones once more with
 # SLOBA_DEBUG=1 (every cache checked and poisoned); scripts/run-tap counts
 # TAP lines.
+test-user: | deps-user
 test-user: $(foreach t,$(USER_TESTS),$(USER_OUT)/opt/$(t) $(USER_OUT)/asan/$(t)) \
 	   $(foreach t,$(TSAN_TESTS),$(USER_OUT)/tsan/$(t)) \
 	   $(USER_OUT)/opt/test_malloc $(USER_OUT)/opt/test_fork_malloc \
@@ -113,11 +121,10 @@ install-user: lib-user
 	install -m 644 $(USER_OUT)/libsloba.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
 
 # The micro-benchmark against glibc, jemalloc, mimalloc and tcmalloc.
-APT_PACKAGES += python3
 $(USER_OUT)/opt/user_bench: bench/user_bench.c $(USER_OUT)/opt/libsloba.a
 	$(CC) $(USER_CFLAGS) -O2 $< -o $@ $(USER_OUT)/opt/libsloba.a $(USER_LIBS)
 
-bench-user: $(USER_OUT)/opt/user_bench
+bench-user: $(USER_OUT)/opt/user_bench | deps-user
 	bench/run-user-bench.sh $< $(BUILD)/bench/user.json $(BENCH_ARGS)
 
 $(USER_OUT)/opt/insn_count: bench/insn_count.c $(USER_OUT)/opt/libsloba.a
@@ -128,5 +135,6 @@ $(USER_OUT)/opt/insn_count_malloc: bench/insn_count.c
 
 bench-user: bench-user-insns
 .PHONY: bench-user-insns
+bench-user-insns: | deps-user
 bench-user-insns: $(USER_OUT)/opt/insn_count $(USER_OUT)/opt/insn_count_malloc
 	bench/count-insns.sh $^
