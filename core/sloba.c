@@ -68,14 +68,31 @@
  * Object and slab helpers
  */
 
-static inline void *get_fp(const struct kmem_cache *s, const void *obj)
+/*
+ * The link inside a free object: sanitizers see free objects as poisoned,
+ * so these are the core's only ways in (SLOBA_NO_SANITIZE, and the
+ * platform's bracket plat_link_open/plat_link_close around the access).
+ */
+static inline SLOBA_NO_SANITIZE void *get_fp(const struct kmem_cache *s,
+					     const void *obj)
 {
-	return *(void **)((char *)obj + s->offset);
+	void **link = (void **)((char *)obj + s->offset);
+	void *next;
+
+	plat_link_open(link);
+	next = *link;
+	plat_link_close(link);
+	return next;
 }
 
-static inline void set_fp(const struct kmem_cache *s, void *obj, void *next)
+static inline SLOBA_NO_SANITIZE void set_fp(const struct kmem_cache *s,
+					    void *obj, void *next)
 {
-	*(void **)((char *)obj + s->offset) = next;
+	void **link = (void **)((char *)obj + s->offset);
+
+	plat_link_open(link);
+	*link = next;
+	plat_link_close(link);
 }
 
 static inline size_t slab_bytes(const struct slab *slab)
@@ -299,7 +316,8 @@ static bool debug_check_free(struct kmem_cache *s, struct slab *slab,
 }
 
 /* A poisoned object is about to be handed out: was it written while free? */
-static void debug_check_poison(struct kmem_cache *s, void *obj)
+static SLOBA_NO_SANITIZE void debug_check_poison(struct kmem_cache *s,
+						  void *obj)
 {
 	const unsigned char *b = obj;
 	unsigned int i;

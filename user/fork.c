@@ -17,7 +17,7 @@
  * these: liburcu's are not meant to be nested.
  *
  * Lock order (outermost first), as everywhere in libsloba:
- *   caches_lock (api.c) > registry_lock (threads.c) > kmem_cache::lock
+ *   sanitize.c's san.lock (sanitizer builds) > caches_lock (api.c) > registry_lock (threads.c) > kmem_cache::lock
  *   > pcp_registry.lock > pcp::lock > buddy.lock (pages.c);
  *   malloc.c's huge_lock is a leaf, taken last.
  */
@@ -28,6 +28,8 @@
 static void prepare(void)
 {
 	urcu_memb_call_rcu_before_fork();
+	if (sloba_sanitize_fork_lock)
+		sloba_sanitize_fork_lock(true);
 	sloba_caches_fork_prepare();
 	sloba_threads_fork_prepare();
 	sloba_caches_fork_lock_all(true);
@@ -44,6 +46,8 @@ static void parent(void)
 	sloba_caches_fork_lock_all(false);
 	sloba_threads_fork_parent();
 	sloba_caches_fork_release();
+	if (sloba_sanitize_fork_lock)
+		sloba_sanitize_fork_lock(false);
 	urcu_memb_call_rcu_after_fork_parent();
 }
 
@@ -55,6 +59,8 @@ static void child(void)
 	sloba_caches_fork_lock_all(false);
 	sloba_threads_fork_child();
 	sloba_caches_fork_release();
+	if (sloba_sanitize_fork_lock)
+		sloba_sanitize_fork_lock(false);
 	urcu_memb_call_rcu_after_fork_child();
 }
 

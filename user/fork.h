@@ -24,6 +24,8 @@ void sloba_pages_fork_parent(void);
 void sloba_pages_fork_child(void);
 /* malloc.c, when linked in: its list of huge mappings. */
 void sloba_malloc_fork_lock(bool lock) __attribute__((weak));
+/* sanitize.c, in sanitizer builds: the quarantine (outermost of all). */
+void sloba_sanitize_fork_lock(bool lock) __attribute__((weak));
 
 /* Register the handlers with pthread_atfork() (once, from the constructor). */
 void sloba_fork_register(void);

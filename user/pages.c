@@ -119,11 +119,24 @@ static size_t env_size(const char *name, size_t def)
 	return (size_t)n;
 }
 
+/*
+ * Under memcheck a 64 GiB reservation takes minutes to set up: the
+ * Valgrind build asks for 1 GiB when it runs there.
+ */
+static size_t arena_default_gib(void)
+{
+#ifdef SLOBA_VALGRIND
+	if (RUNNING_ON_VALGRIND)
+		return 1;
+#endif
+	return ARENA_DEFAULT_GIB;
+}
+
 /* Reserve the arena and its descriptors; called once from sloba_user_init. */
 void sloba_pages_init(void)
 {
 	size_t max_block = PAGE_SIZE << SLOBA_MAX_ORDER;
-	size_t bytes = env_size("SLOBA_ARENA_GIB", ARENA_DEFAULT_GIB) << 30;
+	size_t bytes = env_size("SLOBA_ARENA_GIB", arena_default_gib()) << 30;
 	size_t desc_bytes;
 	struct slab *desc;
 	char *raw;
@@ -469,6 +482,7 @@ struct slab *plat_slab_alloc(struct kmem_cache *s, gfp_t gfp,
 	d = block_alloc(order, PAGE_SLAB);
 	if (!d)
 		return NULL;
+	san_slab_new(page_address(d), PAGE_SIZE << order);
 	for (i = 0; i < n; i++)
 		d[i].head = d;
 	__atomic_add_fetch(&buddy.nr_slab, n, __ATOMIC_RELAXED);
@@ -483,6 +497,7 @@ void plat_slab_free(struct kmem_cache *s, struct slab *slab)
 	for (i = 0; i < n; i++)
 		slab[i].head = NULL;
 	slab->slab_cache = NULL;
+	san_slab_gone(page_address(slab), PAGE_SIZE << slab->order);
 	__atomic_sub_fetch(&buddy.nr_slab, n, __ATOMIC_RELAXED);
 	block_free(slab);
 	__tsan_release(&sloba_rcu_token);	/* for rcu_barrier() */
@@ -541,6 +556,7 @@ void sloba_page_stats(struct sloba_page_stats *st)
 {
 	size_t cached;
 
+	san_flush();	/* quarantined objects count as free */
 	pthread_mutex_lock(&buddy.lock);
 	cached = pages_cached_locked();
 	st->arena_pages = buddy.top;
@@ -557,6 +573,7 @@ void sloba_trim(void)
 {
 	struct pcp *p;
 
+	san_flush();
 	pthread_mutex_lock(&pcp_registry.lock);
 	list_for_each_entry(p, &pcp_registry.list, node) {
 		pcp_lock(p);

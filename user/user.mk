@@ -2,10 +2,15 @@
 #
 # libsloba: the SLOBA core built for userspace, its tests and benchmark.
 #
-# Three builds of the same sources, each in its own folder:
-#   $(BUILD)/user/opt    -O2, the library that gets installed and measured
-#   $(BUILD)/user/asan   AddressSanitizer + UndefinedBehaviorSanitizer
+# Five builds of the same sources, each in its own folder:
+#   $(BUILD)/user/opt    -O2, the library that gets installed and measured,
+#                        and the drop-in malloc (libsloba-malloc.so/.a)
+#   $(BUILD)/user/asan   AddressSanitizer + UndefinedBehaviorSanitizer, with
+#                        sloba's objects poisoned (user/sanitize.c)
 #   $(BUILD)/user/tsan   ThreadSanitizer (the threaded tests)
+#   $(BUILD)/user/vg     Valgrind client requests (user/sanitize.c)
+#   $(BUILD)/user/fuzz   clang ASan + UBSan + libFuzzer coverage, for
+#                        tests/fuzz_api.c
 
 # What this part's targets need, installed by each of them first (deps-user),
 # so `make lib`, `make test-user` and `make bench-user` work on a fresh
@@ -36,6 +41,12 @@ VARIANT_CFLAGS_opt  := -O2
 VARIANT_CFLAGS_asan := -O1 -fno-omit-frame-pointer \
 		       -fsanitize=address,undefined -fno-sanitize-recover=all
 VARIANT_CFLAGS_tsan := -O1 -fsanitize=thread
+# Valgrind's client requests (sanitize.c), and the fuzzer's clang ASan build.
+VARIANT_CC_vg   := $(CC)
+VARIANT_CC_fuzz := clang
+VARIANT_CFLAGS_vg   := -O1 -DSLOBA_VALGRIND
+VARIANT_CFLAGS_fuzz := -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link \
+		       -fsanitize=address,undefined -fno-sanitize-recover=all
 
 USER_TESTS := test_api test_debug test_faults test_threads test_rcu test_fork
 TSAN_TESTS := test_threads test_rcu test_fork
@@ -50,12 +61,21 @@ lib-user: $(USER_OUT)/opt/libsloba.a $(USER_OUT)/opt/libsloba.so \
 	  $(USER_OUT)/opt/libsloba-malloc.so $(USER_OUT)/opt/libsloba-malloc.a \
 	  $(USER_OUT)/libsloba.pc
 
+# The sanitizer builds add user/sanitize.c, which wraps the core's object
+# calls (renamed when the core is compiled: SLOBA_CORE_UNIT, sanitize.h).
+VARIANT_SRCS_opt  := $(USER_SRCS)
+VARIANT_SRCS_tsan := $(USER_SRCS)
+VARIANT_SRCS_asan := $(USER_SRCS) user/sanitize.c
+VARIANT_SRCS_vg   := $(USER_SRCS) user/sanitize.c
+VARIANT_SRCS_fuzz := $(USER_SRCS) user/sanitize.c
+
 define user_variant
+$(USER_OUT)/$(1)/core/sloba.o: CORE_UNIT := -DSLOBA_CORE_UNIT
 $(USER_OUT)/$(1)/%.o: %.c $(USER_HDRS) | deps-user
 	@mkdir -p $$(dir $$@)
-	$$(VARIANT_CC_$(1)) $$(USER_CFLAGS) $$(VARIANT_CFLAGS_$(1)) -c $$< -o $$@
+	$$(VARIANT_CC_$(1)) $$(USER_CFLAGS) $$(VARIANT_CFLAGS_$(1)) $$(CORE_UNIT) -c $$< -o $$@
 
-$(USER_OUT)/$(1)/libsloba.a: $(USER_SRCS:%.c=$(USER_OUT)/$(1)/%.o)
+$(USER_OUT)/$(1)/libsloba.a: $(VARIANT_SRCS_$(1):%.c=$(USER_OUT)/$(1)/%.o)
 	@rm -f $$@
 	ar rcs $$@ $$^
 
@@ -63,7 +83,12 @@ $(USER_OUT)/$(1)/test_%: tests/test_%.c tests/testutil.h $(USER_OUT)/$(1)/libslo
 	$$(VARIANT_CC_$(1)) $$(USER_CFLAGS) $$(VARIANT_CFLAGS_$(1)) $$< -o $$@ \
 		$(USER_OUT)/$(1)/libsloba.a -lcmocka $$(USER_LIBS)
 endef
-$(foreach v,opt asan tsan,$(eval $(call user_variant,$(v))))
+$(foreach v,opt asan tsan vg fuzz,$(eval $(call user_variant,$(v))))
+
+# The victim of tests/test_sanitize.sh, in the ASan and the Valgrind build.
+$(USER_OUT)/%/sanitize_victim: tests/sanitize_victim.c $(USER_OUT)/%/libsloba.a | deps-user
+	$(VARIANT_CC_$*) $(USER_CFLAGS) $(VARIANT_CFLAGS_$*) $< -o $@ \
+		$(USER_OUT)/$*/libsloba.a $(USER_LIBS)
 
 # The drop-in's own tests link the archive, so their malloc() is sloba's.
 $(USER_OUT)/opt/test_malloc: tests/test_malloc.c tests/testutil.h $(USER_OUT)/opt/libsloba-malloc.a
@@ -97,7 +122,8 @@ test-user: | deps-user
 test-user: $(foreach t,$(USER_TESTS),$(USER_OUT)/opt/$(t) $(USER_OUT)/asan/$(t)) \
 	   $(foreach t,$(TSAN_TESTS),$(USER_OUT)/tsan/$(t)) \
 	   $(USER_OUT)/opt/test_malloc $(USER_OUT)/opt/test_fork_malloc \
-	   $(USER_OUT)/opt/libsloba-malloc.so
+	   $(USER_OUT)/opt/libsloba-malloc.so \
+	   $(USER_OUT)/asan/sanitize_victim $(USER_OUT)/vg/sanitize_victim
 	@scripts/run-tap test-user-opt $(foreach t,$(USER_TESTS),$(USER_OUT)/opt/$(t)) \
 		$(USER_OUT)/opt/test_malloc $(USER_OUT)/opt/test_fork_malloc
 	@SLOBA_DEBUG=1 scripts/run-tap test-user-debug-all \
@@ -108,6 +134,9 @@ test-user: $(foreach t,$(USER_TESTS),$(USER_OUT)/opt/$(t) $(USER_OUT)/asan/$(t))
 	@TSAN_OPTIONS="halt_on_error=1 exitcode=66 die_after_fork=0 suppressions=$(CURDIR)/tests/tsan.supp" \
 	 scripts/run-tap test-user-tsan $(foreach t,$(TSAN_TESTS),$(USER_OUT)/tsan/$(t))
 	@scripts/run-tap test-user-install tests/test_install.sh
+	@SLOBA_ASAN_VICTIM=$(USER_OUT)/asan/sanitize_victim \
+	 SLOBA_VG_VICTIM=$(USER_OUT)/vg/sanitize_victim \
+	 scripts/run-tap test-user-sanitize tests/test_sanitize.sh
 	@SLOBA_MALLOC_SO=$(USER_OUT)/opt/libsloba-malloc.so \
 	 scripts/run-tap test-user-programs tests/test_programs.sh
 
