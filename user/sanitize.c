@@ -68,6 +68,13 @@ void *sloba_core_krealloc(const void *p, size_t new_size, gfp_t gfp);
 void sloba_core_kfree(const void *p);
 size_t sloba_core_ksize(const void *p);
 
+/* The fuzzer's coverage has nothing to learn from the shadow loops. */
+#ifdef __clang__
+#define NO_COVERAGE	__attribute__((no_sanitize("coverage")))
+#else
+#define NO_COVERAGE
+#endif
+
 #define QUARANTINE	512
 #define STACK_DEPTH	6
 #define RECORDS		(1 << 16)
@@ -104,7 +111,7 @@ static struct record *record_of(const void *obj)
  * Call stacks (ASan build: frame pointers are kept)
  */
 
-static noinline SLOBA_NO_SANITIZE void take_stack(uintptr_t *pcs)
+static noinline NO_COVERAGE SLOBA_NO_SANITIZE void take_stack(uintptr_t *pcs)
 {
 	int i = 0;
 #ifdef SLOBA_ASAN
@@ -168,7 +175,7 @@ static void print_history(const void *obj)
 #define SHADOW_REDZONE	0xfa	/* ASan's heap red zone */
 #define SHADOW_FREED	0xfd	/* ASan's freed heap memory */
 
-static SLOBA_NO_SANITIZE volatile unsigned char *shadow_of(const void *p)
+static NO_COVERAGE SLOBA_NO_SANITIZE volatile unsigned char *shadow_of(const void *p)
 {
 	static size_t scale, offset;
 
@@ -178,7 +185,7 @@ static SLOBA_NO_SANITIZE volatile unsigned char *shadow_of(const void *p)
 }
 
 /* Set [p, p + n) to @v (both ends 8-aligned: objects and strides are). */
-static SLOBA_NO_SANITIZE void shadow_set(const void *p, size_t n,
+static NO_COVERAGE SLOBA_NO_SANITIZE void shadow_set(const void *p, size_t n,
 					  unsigned char v)
 {
 	volatile unsigned char *sh = shadow_of(p);
@@ -189,7 +196,7 @@ static SLOBA_NO_SANITIZE void shadow_set(const void *p, size_t n,
 }
 
 /* @size bytes usable from @p, red zone to @p + @room. */
-static SLOBA_NO_SANITIZE void mark_live(void *p, size_t size, size_t room)
+static NO_COVERAGE SLOBA_NO_SANITIZE void mark_live(void *p, size_t size, size_t room)
 {
 	volatile unsigned char *sh = shadow_of(p);
 	size_t full = size / 8, i;

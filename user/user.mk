@@ -90,6 +90,14 @@ $(USER_OUT)/%/sanitize_victim: tests/sanitize_victim.c $(USER_OUT)/%/libsloba.a 
 	$(VARIANT_CC_$*) $(USER_CFLAGS) $(VARIANT_CFLAGS_$*) $< -o $@ \
 		$(USER_OUT)/$*/libsloba.a $(USER_LIBS)
 
+# The differential fuzzer (tests/fuzz_api.c): libFuzzer, clang ASan+UBSan.
+FUZZ_SECONDS ?= 60
+export FUZZ_SECONDS
+$(USER_OUT)/fuzz/fuzz_api: tests/fuzz_api.c $(USER_OUT)/fuzz/libsloba.a | deps-user
+	clang $(USER_CFLAGS) -O1 -fno-omit-frame-pointer \
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		$< -o $@ $(USER_OUT)/fuzz/libsloba.a $(USER_LIBS)
+
 # The drop-in's own tests link the archive, so their malloc() is sloba's.
 $(USER_OUT)/opt/test_malloc: tests/test_malloc.c tests/testutil.h $(USER_OUT)/opt/libsloba-malloc.a
 	$(CC) $(USER_CFLAGS) -O2 $< -o $@ $(USER_OUT)/opt/libsloba-malloc.a -lcmocka $(USER_LIBS)
@@ -123,7 +131,8 @@ test-user: $(foreach t,$(USER_TESTS),$(USER_OUT)/opt/$(t) $(USER_OUT)/asan/$(t))
 	   $(foreach t,$(TSAN_TESTS),$(USER_OUT)/tsan/$(t)) \
 	   $(USER_OUT)/opt/test_malloc $(USER_OUT)/opt/test_fork_malloc \
 	   $(USER_OUT)/opt/libsloba-malloc.so \
-	   $(USER_OUT)/asan/sanitize_victim $(USER_OUT)/vg/sanitize_victim
+	   $(USER_OUT)/asan/sanitize_victim $(USER_OUT)/vg/sanitize_victim \
+	   $(USER_OUT)/fuzz/fuzz_api
 	@scripts/run-tap test-user-opt $(foreach t,$(USER_TESTS),$(USER_OUT)/opt/$(t)) \
 		$(USER_OUT)/opt/test_malloc $(USER_OUT)/opt/test_fork_malloc
 	@SLOBA_DEBUG=1 scripts/run-tap test-user-debug-all \
@@ -137,6 +146,8 @@ test-user: $(foreach t,$(USER_TESTS),$(USER_OUT)/opt/$(t) $(USER_OUT)/asan/$(t))
 	@SLOBA_ASAN_VICTIM=$(USER_OUT)/asan/sanitize_victim \
 	 SLOBA_VG_VICTIM=$(USER_OUT)/vg/sanitize_victim \
 	 scripts/run-tap test-user-sanitize tests/test_sanitize.sh
+	@SLOBA_FUZZER=$(USER_OUT)/fuzz/fuzz_api \
+	 scripts/run-tap test-user-fuzz tests/test_fuzz.sh
 	@SLOBA_MALLOC_SO=$(USER_OUT)/opt/libsloba-malloc.so \
 	 scripts/run-tap test-user-programs tests/test_programs.sh
 
