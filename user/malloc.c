@@ -9,10 +9,19 @@
  *                      first class whose stride is a multiple of 16, so that
  *                      every object is 16-aligned as glibc promises (and as
  *                      compilers assume); malloc_class[] maps sizes to them.
+ *   up to 32 KiB       one of the drop-in's own caches ("malloc-5120" ...,
+ *                      mid_sizes[]), four per doubling: a page block would
+ *                      round 4.1 KiB (a database page and its header) up
+ *                      to 8 KiB
  *   up to 4 MiB        a block of the page allocator (naturally aligned)
  *   beyond             its own mmap, with a header page in front
  *                      (struct huge) on a list, so free() can tell it from
  *                      a stray pointer without touching unmapped memory.
+ *                      A few freed mappings (HUGE_CACHE, at most
+ *                      HUGE_CACHE_BYTES) are kept, pages and all, for the
+ *                      next request of about their size: a program that
+ *                      cycles big buffers then faults its pages in once,
+ *                      not on every round.
  * memalign and friends take the first class whose stride is a multiple of
  * the alignment (every object of such a class is aligned, the slab's end
  * being page-aligned), else a block at least as large as the alignment,
@@ -47,6 +56,24 @@
 
 /* malloc_class[(n + 7) / 8]: the class for a request of n bytes. */
 static struct kmem_cache *malloc_class[SLOBA_KMALLOC_MAX_CACHE_SIZE / 8 + 1];
+
+/* Between the kmalloc classes and the page blocks (all 16-aligned). */
+#define MID_MAX		(32 * 1024)
+static const unsigned int mid_sizes[] = {
+	5120, 6144, 7168, 8192, 10240, 12288, 14336, 16384,
+	20480, 24576, 28672, 32768
+};
+static struct kmem_cache *mid_cache[ARRAY_SIZE(mid_sizes)];
+
+static struct kmem_cache *mid_class(size_t size)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(mid_sizes); i++)
+		if (size <= mid_sizes[i])
+			return mid_cache[i];
+	return NULL;
+}
 
 /* ---------------------------------------------------------------------
  * Set-up, and the bootstrap buffer for calls made during it
@@ -101,6 +128,14 @@ static void setup(void)
 			c++;
 		malloc_class[i] = &sloba_kmalloc_caches[c];
 	}
+	for (i = 0; i < ARRAY_SIZE(mid_sizes); i++) {
+		static char names[ARRAY_SIZE(mid_sizes)][16];
+
+		snprintf(names[i], sizeof(names[i]), "malloc-%u", mid_sizes[i]);
+		/* NULL (no cache) leaves those sizes to the page blocks. */
+		mid_cache[i] = sloba_cache_create(names[i], mid_sizes[i],
+						  MALLOC_ALIGN, 0, NULL);
+	}
 }
 
 /* False while this thread is inside the set-up (use the bootstrap buffer). */
@@ -132,10 +167,38 @@ struct huge {
 static pthread_mutex_t huge_lock = PTHREAD_MUTEX_INITIALIZER;
 static LIST_HEAD(huge_list);
 
+/* Freed mappings kept for reuse, newest first (under huge_lock). */
+#define HUGE_CACHE		4
+#define HUGE_CACHE_BYTES	((size_t)64 << 20)
+static LIST_HEAD(huge_cache);
+static unsigned int huge_cached;
+static size_t huge_cached_bytes;
+
 /* The header sits right before the (page-aligned) pointer. */
 static struct huge *huge_hdr(const void *p)
 {
 	return (struct huge *)((char *)p - sizeof(struct huge));
+}
+
+/* A kept mapping that fits @usable bytes without wasting half, or NULL. */
+static struct huge *huge_reuse(size_t usable)
+{
+	struct huge *h, *found = NULL;
+
+	pthread_mutex_lock(&huge_lock);
+	list_for_each_entry(h, &huge_cache, node) {
+		if (h->size >= usable && h->size / 2 < usable) {
+			found = h;
+			list_del(&h->node);
+			huge_cached--;
+			huge_cached_bytes -= h->map_len;
+			h->magic = HUGE_MAGIC;
+			list_add(&h->node, &huge_list);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&huge_lock);
+	return found;
 }
 
 static void *huge_alloc(size_t size, size_t align)
@@ -149,6 +212,11 @@ static void *huge_alloc(size_t size, size_t align)
 	if (size > PTRDIFF_MAX - align - PAGE_SIZE)
 		return NULL;
 	usable = ALIGN(size, PAGE_SIZE);
+	if (align == PAGE_SIZE) {
+		h = huge_reuse(usable);
+		if (h)
+			return h->map + PAGE_SIZE;
+	}
 	len = usable + PAGE_SIZE + (align - PAGE_SIZE);
 	map = mmap(NULL, len, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -198,13 +266,52 @@ void sloba_malloc_fork_lock(bool lock)
 		pthread_mutex_unlock(&huge_lock);
 }
 
+/* Keep the mapping for reuse, unmapping the oldest kept beyond the cap. */
 static void huge_free(struct huge *h)
 {
+	struct huge *old = NULL;
+
 	pthread_mutex_lock(&huge_lock);
 	list_del(&h->node);
-	pthread_mutex_unlock(&huge_lock);
 	h->magic = 0;
-	munmap(h->map, h->map_len);
+	if (h->align == PAGE_SIZE && h->map_len <= HUGE_CACHE_BYTES) {
+		list_add(&h->node, &huge_cache);
+		huge_cached++;
+		huge_cached_bytes += h->map_len;
+		h = NULL;
+		if (huge_cached > HUGE_CACHE ||
+		    huge_cached_bytes > HUGE_CACHE_BYTES) {
+			old = list_entry(huge_cache.prev, struct huge, node);
+			list_del(&old->node);
+			huge_cached--;
+			huge_cached_bytes -= old->map_len;
+		}
+	}
+	pthread_mutex_unlock(&huge_lock);
+	if (h)
+		munmap(h->map, h->map_len);
+	if (old)
+		munmap(old->map, old->map_len);
+}
+
+/* malloc_trim(): the kept mappings go back too. */
+static void huge_trim(void)
+{
+	struct huge *h;
+
+	for (;;) {
+		pthread_mutex_lock(&huge_lock);
+		h = list_first_entry_or_null(&huge_cache, struct huge, node);
+		if (h) {
+			list_del(&h->node);
+			huge_cached--;
+			huge_cached_bytes -= h->map_len;
+		}
+		pthread_mutex_unlock(&huge_lock);
+		if (!h)
+			return;
+		munmap(h->map, h->map_len);
+	}
 }
 
 /* Grow or shrink in place or by moving the pages (mremap), no copy. */
@@ -253,6 +360,8 @@ static noinline void *malloc_slow(size_t size, gfp_t gfp)
 		size = 1;
 	if (size <= SLOBA_KMALLOC_MAX_CACHE_SIZE)
 		p = sloba_cache_alloc(malloc_class[(size + 7) >> 3], gfp);
+	else if (size <= MID_MAX && mid_class(size))
+		p = sloba_cache_alloc(mid_class(size), gfp);
 	else if (size <= LARGE_MAX)
 		p = sloba_kmalloc(size, gfp | SLOBA_GFP_NOWARN);
 	else
@@ -364,7 +473,7 @@ static bool fits(size_t old, size_t size)
 	if (old <= SLOBA_KMALLOC_MAX_CACHE_SIZE)
 		return size > SLOBA_KMALLOC_MAX_CACHE_SIZE / 2 ||
 		       malloc_class[(size + 7) >> 3]->usable == old;
-	return size > old / 2;	/* a block: keep it unless it halves */
+	return size > old / 2;	/* a mid class or a block: unless it halves */
 }
 
 void *realloc(void *p, size_t size)
@@ -505,6 +614,7 @@ int malloc_trim(size_t pad)
 		return 0;
 	sloba_shrink_all();
 	sloba_trim();
+	huge_trim();
 	return 1;
 }
 

@@ -22,7 +22,7 @@ USER_APT := gcc clang make pkg-config libc6-dev liburcu-dev libcmocka-dev \
 	    perl redis-server redis-tools time
 APT_PACKAGES += $(USER_APT)
 TEST_TARGETS += test-user
-BENCH_TARGETS += bench-user
+BENCH_TARGETS += bench-user bench-malloc
 
 CC ?= cc
 PREFIX ?= /usr/local
@@ -178,3 +178,15 @@ bench-user: bench-user-insns
 bench-user-insns: | deps-user
 bench-user-insns: $(USER_OUT)/opt/insn_count $(USER_OUT)/opt/insn_count_malloc
 	bench/count-insns.sh $^
+
+# Real and synthetic workloads under glibc, jemalloc, mimalloc, tcmalloc and
+# the drop-in malloc: build/bench/malloc.json and a table of ratios.
+# BENCH_MALLOC_ARGS='--reps 5 --only churn,redis' narrows or widens it.
+BENCH_MALLOC_ARGS ?= --reps 3
+$(USER_OUT)/opt/malloc_workloads: bench/malloc_workloads.c | deps-user
+	$(CC) -std=gnu11 -Wall -Wextra -Werror -O2 -g $< -o $@ -lpthread
+
+.PHONY: bench-malloc
+bench-malloc: $(USER_OUT)/opt/libsloba-malloc.so $(USER_OUT)/opt/malloc_workloads | deps-user
+	python3 bench/run-malloc-bench.py $^ $(BUILD)/bench/malloc.json $(BENCH_MALLOC_ARGS)
+
