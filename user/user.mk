@@ -159,6 +159,8 @@ install-user: lib-user
 	install -m 755 $(USER_OUT)/opt/libsloba.so $(DESTDIR)$(PREFIX)/lib/libsloba.so.0
 	ln -sf libsloba.so.0 $(DESTDIR)$(PREFIX)/lib/libsloba.so
 	install -m 644 $(USER_OUT)/libsloba.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	install -m 755 $(USER_OUT)/opt/libsloba-malloc.so $(DESTDIR)$(PREFIX)/lib/
+	install -m 644 $(USER_OUT)/opt/libsloba-malloc.a $(DESTDIR)$(PREFIX)/lib/
 
 # The micro-benchmark against glibc, jemalloc, mimalloc and tcmalloc.
 $(USER_OUT)/opt/user_bench: bench/user_bench.c $(USER_OUT)/opt/libsloba.a
