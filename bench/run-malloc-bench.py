@@ -116,6 +116,10 @@ class Workloads:
         self.bin = workloads_bin
         self.tmp = tmp
         self.repo = repo
+        # A fixed commit: the output must not change if HEAD moves meanwhile.
+        self.head = subprocess.run(["git", "-C", repo, "rev-parse", "HEAD"],
+                                   capture_output=True, text=True,
+                                   check=True).stdout.strip()
         self.gcc_src = os.path.join(tmp, "big.c")
         with open(self.gcc_src, "w") as f:
             # Many functions and a big initialised table: cc1 allocates a lot.
@@ -137,7 +141,7 @@ class Workloads:
             return timed(["python3", "-c", PYTHON], so)
         if name == "git":
             return timed(["git", "-C", self.repo, "log", "-p", "--stat",
-                          "-n", "400", "--format=%H %s"], so)
+                          "-n", "400", "--format=%H %s", self.head], so)
         if name == "gcc":
             out = os.path.join(self.tmp, "big.o")
             s, rss, _ = timed(["gcc", "-O2", "-c", self.gcc_src, "-o", out], so)
