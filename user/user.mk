@@ -102,6 +102,14 @@ $(USER_OUT)/fuzz/fuzz_api: tests/fuzz_api.c $(USER_OUT)/fuzz/libsloba.a | deps-u
 $(USER_OUT)/opt/test_malloc: tests/test_malloc.c tests/testutil.h $(USER_OUT)/opt/libsloba-malloc.a
 	$(CC) $(USER_CFLAGS) -O2 $< -o $@ $(USER_OUT)/opt/libsloba-malloc.a -lcmocka $(USER_LIBS)
 
+# The first calls of a process (tests/test_early.c): linked with the archive
+# (exporting its symbols for dlsym), and plain, to run under LD_PRELOAD.
+$(USER_OUT)/opt/test_early_static: tests/test_early.c $(USER_OUT)/opt/libsloba-malloc.a
+	$(CC) $(USER_CFLAGS) -O2 -rdynamic $< -o $@ $(USER_OUT)/opt/libsloba-malloc.a $(USER_LIBS) -ldl
+
+$(USER_OUT)/opt/test_early: tests/test_early.c | deps-user
+	$(CC) $(USER_CFLAGS) -O2 $< -o $@ $(USER_LIBS) -ldl
+
 $(USER_OUT)/opt/test_fork_malloc: tests/test_fork.c tests/testutil.h $(USER_OUT)/opt/libsloba-malloc.a
 	$(CC) $(USER_CFLAGS) -O2 -DUSE_MALLOC $< -o $@ $(USER_OUT)/opt/libsloba-malloc.a -lcmocka $(USER_LIBS)
 
@@ -130,11 +138,15 @@ test-user: | deps-user
 test-user: $(foreach t,$(USER_TESTS),$(USER_OUT)/opt/$(t) $(USER_OUT)/asan/$(t)) \
 	   $(foreach t,$(TSAN_TESTS),$(USER_OUT)/tsan/$(t)) \
 	   $(USER_OUT)/opt/test_malloc $(USER_OUT)/opt/test_fork_malloc \
+	   $(USER_OUT)/opt/test_early $(USER_OUT)/opt/test_early_static \
 	   $(USER_OUT)/opt/libsloba-malloc.so \
 	   $(USER_OUT)/asan/sanitize_victim $(USER_OUT)/vg/sanitize_victim \
 	   $(USER_OUT)/fuzz/fuzz_api
 	@scripts/run-tap test-user-opt $(foreach t,$(USER_TESTS),$(USER_OUT)/opt/$(t)) \
-		$(USER_OUT)/opt/test_malloc $(USER_OUT)/opt/test_fork_malloc
+		$(USER_OUT)/opt/test_malloc $(USER_OUT)/opt/test_fork_malloc \
+		$(USER_OUT)/opt/test_early_static
+	@LD_PRELOAD=$(USER_OUT)/opt/libsloba-malloc.so \
+	 scripts/run-tap test-user-early-preload $(USER_OUT)/opt/test_early
 	@SLOBA_DEBUG=1 scripts/run-tap test-user-debug-all \
 		$(foreach t,test_api test_faults test_threads,$(USER_OUT)/opt/$(t))
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
