@@ -9,7 +9,7 @@
  * and ignored.
  *
  * Built twice: linked with libsloba-malloc.a, and plain, to be run with
- * LD_PRELOAD=libsloba-malloc.so (tests/test_early.sh); in both, the
+ * LD_PRELOAD=libsloba-malloc.so (user/user.mk does both); in both, the
  * blocks must be sloba's (sloba_ksize, found with dlsym, knows them).
  * Speaks TAP.
  */
