@@ -16,10 +16,11 @@
 # so `make lib`, `make test-user` and `make bench-user` work on a fresh
 # machine; the programs are those run under the drop-in malloc
 # (tests/test_programs.sh, bench/malloc/).
-USER_APT := gcc clang make pkg-config libc6-dev liburcu-dev libcmocka-dev \
-	    valgrind libjemalloc-dev libmimalloc-dev libgoogle-perftools-dev \
-	    libclang-rt-14-dev python3 libpython3.11-testsuite git sqlite3 \
-	    perl redis-server redis-tools time
+# `make lib` needs only USER_LIB_APT (deps-user-lib).
+USER_LIB_APT := gcc make pkg-config libc6-dev liburcu-dev valgrind
+USER_APT := $(USER_LIB_APT) clang libcmocka-dev libjemalloc-dev \
+	    libmimalloc-dev libgoogle-perftools-dev libclang-rt-14-dev python3 \
+	    libpython3.11-testsuite git sqlite3 perl redis-server redis-tools time
 APT_PACKAGES += $(USER_APT)
 TEST_TARGETS += test-user
 BENCH_TARGETS += bench-user bench-malloc
@@ -51,15 +52,25 @@ VARIANT_CFLAGS_fuzz := -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link \
 USER_TESTS := test_api test_debug test_faults test_threads test_rcu test_fork
 TSAN_TESTS := test_threads test_rcu test_fork
 
-.PHONY: lib lib-user test-user bench-user install install-user deps-user
+.PHONY: lib lib-user test-user bench-user install install-user deps-user \
+	deps-user-lib
 deps-user:
 	@scripts/install-deps $(sort $(USER_APT))
+deps-user-lib:
+	@scripts/install-deps $(sort $(USER_LIB_APT))
 
 all: lib
 lib: lib-user
 lib-user: $(USER_OUT)/opt/libsloba.a $(USER_OUT)/opt/libsloba.so \
 	  $(USER_OUT)/opt/libsloba-malloc.so $(USER_OUT)/opt/libsloba-malloc.a \
 	  $(USER_OUT)/libsloba.pc
+
+# What a variant's compiler needs installed first (clang is a test package).
+VARIANT_DEPS_opt  := deps-user-lib
+VARIANT_DEPS_asan := deps-user-lib
+VARIANT_DEPS_vg   := deps-user-lib
+VARIANT_DEPS_tsan := deps-user
+VARIANT_DEPS_fuzz := deps-user
 
 # The sanitizer builds add user/sanitize.c, which wraps the core's object
 # calls (renamed when the core is compiled: SLOBA_CORE_UNIT, sanitize.h).
@@ -71,7 +82,7 @@ VARIANT_SRCS_fuzz := $(USER_SRCS) user/sanitize.c
 
 define user_variant
 $(USER_OUT)/$(1)/core/sloba.o: CORE_UNIT := -DSLOBA_CORE_UNIT
-$(USER_OUT)/$(1)/%.o: %.c $(USER_HDRS) | deps-user
+$(USER_OUT)/$(1)/%.o: %.c $(USER_HDRS) | $(VARIANT_DEPS_$(1))
 	@mkdir -p $$(dir $$@)
 	$$(VARIANT_CC_$(1)) $$(USER_CFLAGS) $$(VARIANT_CFLAGS_$(1)) $$(CORE_UNIT) -c $$< -o $$@
 
