@@ -138,7 +138,7 @@ class Workloads:
 
     def run(self, name, so):
         if name == "python":
-            return timed(["python3", "-c", PYTHON], so)
+            return timed(["/usr/bin/python3", "-c", PYTHON], so)
         if name == "git":
             return timed(["git", "-C", self.repo, "log", "-p", "--stat",
                           "-n", "400", "--format=%H %s", self.head], so)

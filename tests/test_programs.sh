@@ -9,6 +9,7 @@
 # the data it was given.  Every run must also leave stderr free of sloba's
 # reports and of loader errors.  Speaks TAP.
 set -u
+# Debian's own programs, whatever else PATH holds (a pyenv python, say).
 so=$(realpath "${1:-$SLOBA_MALLOC_SO}")
 tmp=$(mktemp -d)
 redis_pid=
@@ -53,7 +54,7 @@ same() {
 echo "1..10"
 
 # sloba really is the malloc of a preloaded program.
-check "python3 allocates from sloba's arena" python3 -c '
+check "python3 allocates from sloba's arena" /usr/bin/python3 -c '
 import ctypes
 lib = ctypes.CDLL(None)
 class Stats(ctypes.Structure):
@@ -68,7 +69,7 @@ assert st.slab > 100 and st.large > 1000, (st.slab, st.large)
 # Python's own regression tests: containers, text, regexes, threads.
 # (test_import_from_another_thread fails on this Debian without sloba too.)
 check "python3 -m test (13 modules of its own suite)" \
-	python3 -m test -i test_import_from_another_thread \
+	/usr/bin/python3 -m test -i test_import_from_another_thread \
 	test_dict test_list test_set test_json test_re test_collections \
 	test_itertools test_bytes test_long test_deque test_heapq test_sort \
 	test_threading
