@@ -17,9 +17,10 @@
  * these: liburcu's are not meant to be nested.
  *
  * Lock order (outermost first), as everywhere in libsloba:
- *   sanitize.c's san.lock (sanitizer builds) > caches_lock (api.c) > registry_lock (threads.c) > kmem_cache::lock
+ *   caches_lock (api.c) > registry_lock (threads.c) > kmem_cache::lock
  *   > pcp_registry.lock > pcp::lock > buddy.lock (pages.c);
- *   malloc.c's huge_lock is a leaf, taken last.
+ *   malloc.c's huge_lock and sanitize.c's san.lock (sanitizer builds) are
+ *   leaves, nothing is taken under them, so they come last.
  */
 #include <pthread.h>
 #include <urcu/urcu-memb.h>
@@ -28,39 +29,39 @@
 static void prepare(void)
 {
 	urcu_memb_call_rcu_before_fork();
-	if (sloba_sanitize_fork_lock)
-		sloba_sanitize_fork_lock(true);
 	sloba_caches_fork_prepare();
 	sloba_threads_fork_prepare();
 	sloba_caches_fork_lock_all(true);
 	sloba_pages_fork_prepare();
 	if (sloba_malloc_fork_lock)
 		sloba_malloc_fork_lock(true);
+	if (sloba_sanitize_fork_lock)
+		sloba_sanitize_fork_lock(true);
 }
 
 static void parent(void)
 {
+	if (sloba_sanitize_fork_lock)
+		sloba_sanitize_fork_lock(false);
 	if (sloba_malloc_fork_lock)
 		sloba_malloc_fork_lock(false);
 	sloba_pages_fork_parent();
 	sloba_caches_fork_lock_all(false);
 	sloba_threads_fork_parent();
 	sloba_caches_fork_release();
-	if (sloba_sanitize_fork_lock)
-		sloba_sanitize_fork_lock(false);
 	urcu_memb_call_rcu_after_fork_parent();
 }
 
 static void child(void)
 {
+	if (sloba_sanitize_fork_lock)
+		sloba_sanitize_fork_lock(false);
 	if (sloba_malloc_fork_lock)
 		sloba_malloc_fork_lock(false);
 	sloba_pages_fork_child();
 	sloba_caches_fork_lock_all(false);
 	sloba_threads_fork_child();
 	sloba_caches_fork_release();
-	if (sloba_sanitize_fork_lock)
-		sloba_sanitize_fork_lock(false);
 	urcu_memb_call_rcu_after_fork_child();
 }
 

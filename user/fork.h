@@ -24,7 +24,7 @@ void sloba_pages_fork_parent(void);
 void sloba_pages_fork_child(void);
 /* malloc.c, when linked in: its list of huge mappings. */
 void sloba_malloc_fork_lock(bool lock) __attribute__((weak));
-/* sanitize.c, in sanitizer builds: the quarantine (outermost of all). */
+/* sanitize.c, in sanitizer builds: the quarantine's lock (a leaf). */
 void sloba_sanitize_fork_lock(bool lock) __attribute__((weak));
 
 /* Register the handlers with pthread_atfork() (once, from the constructor). */

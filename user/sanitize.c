@@ -39,8 +39,8 @@
  * themselves, with memset, and SLAB_TYPESAFE_BY_RCU caches promise that a
  * freed object stays readable: both bypass all this.
  *
- * One mutex (san.lock) protects the quarantine and the stack table; it
- * nests outside every lock of the core (evicting frees into the core).
+ * One mutex (san.lock) protects the quarantine and the stack table.  It is
+ * a leaf: objects leave the quarantine for the core after it is dropped.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -607,7 +607,7 @@ __attribute__((constructor)) static void san_init(void)
 }
 #endif
 
-/* fork() (fork.c): the quarantine's lock is the outermost of all. */
+/* fork() (fork.c): the quarantine's lock, taken last. */
 void sloba_sanitize_fork_lock(bool lock)
 {
 	if (lock)
