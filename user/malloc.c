@@ -9,10 +9,11 @@
  *                      first class whose stride is a multiple of 16, so that
  *                      every object is 16-aligned as glibc promises (and as
  *                      compilers assume); malloc_class[] maps sizes to them.
- *   up to 32 KiB       one of the drop-in's own caches ("malloc-5120" ...,
- *                      mid_sizes[]), four per doubling: a page block would
- *                      round 4.1 KiB (a database page and its header) up
- *                      to 8 KiB
+ *   up to 32 KiB       one of the drop-in's own caches ("malloc-4608" ...,
+ *                      mid_sizes[]), four per doubling and one just above
+ *                      4 and 8 KiB: a page block would round 4.1 KiB (a
+ *                      database page and its header, as sqlite's) up to
+ *                      8 KiB
  *   up to 4 MiB        a block of the page allocator (naturally aligned)
  *   beyond             its own mmap, with a header page in front
  *                      (struct huge) on a list, so free() can tell it from
@@ -60,7 +61,7 @@ static struct kmem_cache *malloc_class[SLOBA_KMALLOC_MAX_CACHE_SIZE / 8 + 1];
 /* Between the kmalloc classes and the page blocks (all 16-aligned). */
 #define MID_MAX		(32 * 1024)
 static const unsigned int mid_sizes[] = {
-	5120, 6144, 7168, 8192, 10240, 12288, 14336, 16384,
+	4608, 5120, 6144, 7168, 8192, 9216, 10240, 12288, 14336, 16384,
 	20480, 24576, 28672, 32768
 };
 static struct kmem_cache *mid_cache[ARRAY_SIZE(mid_sizes)];
