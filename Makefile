@@ -31,7 +31,11 @@ test: deps
 	scripts/summarize $(BUILD)/results $(TEST_TARGETS) || status=1; \
 	exit $$status
 
-bench: $(BENCH_TARGETS)
+# Packages first (a fresh machine has none), then each benchmark in turn.
+bench: deps
+	@for t in $(BENCH_TARGETS); do \
+		$(MAKE) --no-print-directory $$t || exit 1; \
+	done
 
 deps:
 	@scripts/install-deps $(sort $(APT_PACKAGES))

@@ -119,18 +119,31 @@ static inline void *fp_mix(const struct kmem_cache *s, void *ptr,
 			(uintptr_t)swab((uintptr_t)where));
 }
 
-static inline void *get_fp(const struct kmem_cache *s, const void *obj)
+/*
+ * Sanitizers see free objects as poisoned, so these are the core's only
+ * ways in to the link (SLOBA_NO_SANITIZE, and the platform's bracket
+ * plat_link_open/plat_link_close around the access).
+ */
+static inline SLOBA_NO_SANITIZE void *get_fp(const struct kmem_cache *s,
+					     const void *obj)
 {
 	void **link = (void **)((char *)obj + s->offset);
+	void *next;
 
-	return fp_mix(s, *link, link);
+	plat_link_open(link);
+	next = *link;
+	plat_link_close(link);
+	return fp_mix(s, next, link);
 }
 
-static inline void set_fp(const struct kmem_cache *s, void *obj, void *next)
+static inline SLOBA_NO_SANITIZE void set_fp(const struct kmem_cache *s,
+					    void *obj, void *next)
 {
 	void **link = (void **)((char *)obj + s->offset);
 
+	plat_link_open(link);
 	*link = fp_mix(s, next, link);
+	plat_link_close(link);
 }
 
 static inline size_t slab_bytes(const struct slab *slab)
@@ -494,7 +507,8 @@ static void debug_free(struct kmem_cache *s, void *obj)
 }
 
 /* A poisoned object is about to be handed out: was it written while free? */
-static void debug_check_poison(struct kmem_cache *s, void *obj)
+static SLOBA_NO_SANITIZE void debug_check_poison(struct kmem_cache *s,
+						  void *obj)
 {
 	const unsigned char *b = obj;
 	unsigned int i;

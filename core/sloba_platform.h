@@ -43,6 +43,16 @@
  *                     kernel's ARCH_KMALLOC_MINALIGN); class sizes are
  *                     rounded up to it
  *   SLOBA_KMALLOC_TYPES  sets of kmalloc caches (1: one set)
+ *   SLOBA_NO_SANITIZE a function attribute: the core reads and writes
+ *                     inside free objects (the freelist link, the poison
+ *                     check of debug caches), which a sanitizer that
+ *                     poisons free objects must not report (userspace
+ *                     ASan: no_sanitize_address; the kernel: empty, as it
+ *                     builds the core without KASAN instrumentation)
+ *   plat_link_open(link), plat_link_close(link)
+ *                     bracket each such access to the link word of a free
+ *                     object (Valgrind: make it accessible, then not;
+ *                     elsewhere: nothing)
  *
  *   struct slab       the descriptor of a slab's first page (may still be
  *                     incomplete here), with at least

@@ -58,4 +58,9 @@ typedef struct sloba_cpu __percpu *sloba_cpu_ref_t;
 #define SLOBA_KMALLOC_TYPES	NR_KMALLOC_TYPES
 #define SLOBA_KMALLOC_MINALIGN	ARCH_KMALLOC_MINALIGN
 
+/* SLOBA does not poison free objects for KASAN: nothing to exempt. */
+#define SLOBA_NO_SANITIZE
+#define plat_link_open(link)	do { } while (0)
+#define plat_link_close(link)	do { } while (0)
+
 #endif /* MM_SLOBA_PLAT_H */

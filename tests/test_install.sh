@@ -17,7 +17,7 @@ check() {	# check DESCRIPTION COMMAND...
 		sed 's/^/# /' "$tmp/out.$n"
 	fi
 }
-echo "1..7"
+echo "1..9"
 check "make install PREFIX=..." \
 	make -s -C "$repo" install-user PREFIX="$tmp/prefix" BUILD="$tmp/build"
 check "header, libraries and pkg-config file installed" \
@@ -59,3 +59,7 @@ check "compiles against the static library" \
 		-L'$tmp/prefix/lib' -Wl,-Bstatic -lsloba -Wl,-Bdynamic -lurcu-memb -lpthread"
 check "runs without libsloba.so" \
 	sh -c "! ldd '$tmp/app-static' | grep -q libsloba && '$tmp/app-static' | grep -q hello"
+check "libsloba-malloc.so and .a installed" \
+	test -f "$tmp/prefix/lib/libsloba-malloc.so" -a -f "$tmp/prefix/lib/libsloba-malloc.a"
+check "ls runs with the installed libsloba-malloc.so preloaded" \
+	sh -c "LD_PRELOAD='$tmp/prefix/lib/libsloba-malloc.so' ls '$tmp/prefix/lib' 2>&1 | grep -qx libsloba-malloc.a"

@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include "sloba.h"
 #include "sloba_plat_inline.h"
+#include "fork.h"
 
 void sloba_pages_init(void);
 
@@ -89,20 +90,31 @@ void sloba_user_init(void)
 	pthread_once(&init_once, do_init);
 }
 
+/*
+ * pthread_atfork() allocates, so it is called here rather than from
+ * do_init(), which may run inside the process's first malloc().
+ */
 __attribute__((constructor(101))) static void sloba_constructor(void)
 {
 	sloba_user_init();
+	sloba_fork_register();
 }
 
 /* ---------------------------------------------------------------------
  * Reports
  */
 
+/* write(2), not stdio: a report must not allocate (it may come from malloc). */
 static void default_report(const char *cache, const char *message, void *arg)
 {
+	char line[300];
+	int n;
+
 	(void)cache;
 	(void)arg;
-	fprintf(stderr, "sloba: %s\n", message);
+	n = snprintf(line, sizeof(line), "sloba: %s\n", message);
+	if (n > 0 && write(2, line, min((size_t)n, sizeof(line) - 1)) < 0)
+		return;
 }
 
 static struct {
@@ -313,6 +325,30 @@ void sloba_shrink_all(void)
 	pthread_mutex_lock(&caches_lock);
 	for_each_cache(s, pos)
 		sloba_cache_shrink(s);
+	pthread_mutex_unlock(&caches_lock);
+}
+
+/* fork() (fork.c): the list of caches, and every cache's (node's) lock. */
+void sloba_caches_fork_prepare(void)
+{
+	pthread_mutex_lock(&caches_lock);
+}
+
+void sloba_caches_fork_lock_all(bool lock)
+{
+	struct list_head *pos;
+	struct kmem_cache *s;
+
+	for_each_cache(s, pos) {
+		if (lock)
+			pthread_mutex_lock(&s->node[0].lock);
+		else
+			pthread_mutex_unlock(&s->node[0].lock);
+	}
+}
+
+void sloba_caches_fork_release(void)
+{
 	pthread_mutex_unlock(&caches_lock);
 }
 

