@@ -318,10 +318,11 @@ static void debug_check_poison(struct kmem_cache *s, void *obj)
  * The slow paths
  */
 
+/* Objects handed out for the first time: the platform builds them. */
 static void run_ctors(struct kmem_cache *s, void *fresh)
 {
 	for (; fresh; fresh = get_fp(s, fresh))
-		s->ctor(fresh);
+		plat_obj_construct(s, fresh);
 }
 
 /*
@@ -409,7 +410,7 @@ again:
 		c = *cp;
 		goto again;
 	}
-	if (fresh.n && s->ctor)
+	if (fresh.n && plat_want_construct(s))
 		run_ctors(s, fresh.head);
 	/* One chain, fresh objects behind the used ones; hand out its head. */
 	if (used.n)
@@ -747,6 +748,9 @@ int sloba_cache_setup(struct kmem_cache *s)
 				   sizeof(void *)), align);
 		s->usable = size;
 	}
+	/* Room for the platform's per-object metadata, past the link. */
+	plat_cache_layout(s, &size);
+	size = ALIGN(size, align);
 	s->size = size;
 	s->align = align;
 	s->order = calculate_order(size);

@@ -76,6 +76,9 @@ struct kmem_cache {
 					 * counts its array caches) */
 	unsigned long nr_rcu_pending;	/* [lock] slabs waiting for a grace
 					 * period before going back */
+
+	/* The platform's own per-cache fields (sloba_platform.h). */
+	SLOBA_PLAT_CACHE_FIELDS
 };
 
 /* sflags: SLOBA's derived per-cache behaviour. */

@@ -24,6 +24,9 @@
  *   SLOBA_MAX_ORDER   the largest order the page allocator hands out
  *   SLOBA_REFILL_SLABS  how many new slabs a dry cache may take at once
  *                     to refill a CPU's batch (1 puts footprint first)
+ *   SLOBA_PLAT_CACHE_FIELDS  member declarations appended to struct
+ *                     kmem_cache for the platform's own use (may be
+ *                     empty; the kernel keeps KASAN's kasan_info there)
  *
  *   struct slab       the descriptor of a slab's first page (may still be
  *                     incomplete here), with at least
@@ -48,6 +51,17 @@
  *       zero objects on allocation / on free (init_on_alloc=, init_on_free=
  *       in the kernel; __GFP_ZERO is part of the first).
  *   bool plat_debug_all(void)    treat every cache as a debug cache
+ *   plat_cache_layout(s, &size)  called by sloba_cache_setup() once the
+ *       object and its free link are placed in size bytes: the platform
+ *       may append per-object metadata by growing size (and set flags in
+ *       s->flags); the core then aligns size and keeps ksize() at the
+ *       object's usable bytes (the kernel's kasan_cache_create()).
+ *   bool plat_want_construct(s)  objects of s need building the first
+ *       time they leave a new slab; if so the core calls
+ *   plat_obj_construct(s, obj)   once per such object, before it is
+ *       handed out or cached: runs s->ctor, with whatever the platform
+ *       does around it (KASAN unpoisons the object for the ctor and sets
+ *       up its metadata).
  *   plat_rcu_enter(head)         first thing in an RCU callback (userspace
  *                                uses it to inform ThreadSanitizer)
  */

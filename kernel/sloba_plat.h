@@ -10,6 +10,7 @@
 #define MM_SLOBA_PLAT_H
 
 #include <linux/gfp.h>
+#include <linux/kasan.h>
 #include <linux/kernel.h>
 #include <linux/list.h>
 #include <linux/mm.h>
@@ -31,5 +32,12 @@ typedef struct sloba_cpu __percpu *sloba_cpu_ref_t;
  * that the footprint that counts).
  */
 #define SLOBA_REFILL_SLABS	1
+
+/* What mm/kasan/ keeps in every cache: where its per-object metadata is. */
+#ifdef CONFIG_KASAN
+#define SLOBA_PLAT_CACHE_FIELDS	struct kasan_cache kasan_info;
+#else
+#define SLOBA_PLAT_CACHE_FIELDS
+#endif
 
 #endif /* MM_SLOBA_PLAT_H */

@@ -49,4 +49,23 @@ extern bool sloba_debug_all;
 #define plat_debug_all()		(sloba_debug_all)
 #define plat_rcu_enter(head)		((void)(head))
 
+/*
+ * KASAN appends its per-object metadata (allocation and free stacks) and a
+ * red zone to the layout, and initialises the metadata of every new object;
+ * a constructor runs on an unpoisoned object, which is poisoned again
+ * until it is allocated.
+ */
+#define plat_cache_layout(s, size)	kasan_cache_create(s, size, &(s)->flags)
+#define plat_want_construct(s)		((s)->ctor || ((s)->flags & SLAB_KASAN))
+
+static inline void plat_obj_construct(struct kmem_cache *s, void *obj)
+{
+	obj = kasan_init_slab_obj(s, obj);
+	if (s->ctor) {
+		kasan_unpoison_object_data(s, obj);
+		s->ctor(obj);
+		kasan_poison_object_data(s, obj);
+	}
+}
+
 #endif /* MM_SLOBA_PLAT_INLINE_H */

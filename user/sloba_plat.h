@@ -62,6 +62,9 @@ void __tsan_release(void *addr);
 #define plat_rcu_enter(head)	((void)(head))
 #endif
 
+/* struct kmem_cache needs nothing more in userspace. */
+#define SLOBA_PLAT_CACHE_FIELDS
+
 static inline void call_rcu(struct rcu_head *head,
 			    void (*fn)(struct rcu_head *head))
 {

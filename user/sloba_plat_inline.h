@@ -62,4 +62,9 @@ static __always_inline struct sloba_cpu *plat_cpu_get(struct kmem_cache *s,
 extern bool sloba_user_debug_all;
 #define plat_debug_all()	(sloba_user_debug_all)
 
+/* No per-object metadata of its own; new objects only need their ctor. */
+#define plat_cache_layout(s, size)	((void)(s), (void)(size))
+#define plat_want_construct(s)		((s)->ctor != NULL)
+#define plat_obj_construct(s, obj)	((s)->ctor(obj))
+
 #endif /* SLOBA_PLAT_INLINE_H */
