@@ -22,6 +22,9 @@
 
 typedef spinlock_t sloba_lock_t;
 
+/* Boot parameter sloba_debug: every cache is a debug cache. */
+extern bool sloba_debug_all;
+
 /* kmem_cache::cpu: the cache's per-cpu freelists. */
 typedef struct sloba_cpu __percpu *sloba_cpu_ref_t;
 

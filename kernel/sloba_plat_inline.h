@@ -45,7 +45,6 @@ static __always_inline struct slab *plat_virt_to_slab(const void *p)
 #define plat_want_init_on_alloc(gfp, s)	slab_want_init_on_alloc(gfp, s)
 #define plat_want_init_on_free(s)	slab_want_init_on_free(s)
 
-extern bool sloba_debug_all;
 #define plat_debug_all()		(sloba_debug_all)
 #define plat_rcu_enter(head)		((void)(head))
 

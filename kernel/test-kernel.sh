@@ -17,6 +17,17 @@
 #   gdb       kernel/gdb.sh --batch: gdb stops the booting kernel in
 #             kmem_cache_init (make gdb works)
 #
+# and, on a kernel that has them (debug.config), the kernel's own sanitizer
+# suites and the distribution features:
+#   kasan     mm/kasan/kasan_test.ko (KUnit suite kasan)
+#   kfence    mm/kfence/kfence_test.ko (KUnit suite kfence)
+#   distro    guest/distro-checks.sh memcg failslab: memory cgroup limits
+#             on kernel memory, FAILSLAB
+#   lkdtm     guest/distro-checks.sh lkdtm: LKDTM's slab and usercopy
+#             crash types, each caught
+# Their boots provoke reports on purpose, so their logs are not held
+# against them; their own counts are.
+#
 # (The UML KUnit suites are kernel/kunit.sh, separate: they do not depend on
 # the allocator chosen here.)
 # Every boot's console log also goes through guest/check-log.sh: a WARN,
@@ -31,42 +42,65 @@ export BUILD
 
 usage() {
 	cat >&2 <<EOF
-usage: ${0##*/} [--alloc NAME] [--config FRAGMENT]... [--suite SUITE]... [--timeout SEC]
+usage: ${0##*/} [--arch ARCH] [--alloc NAME] [--config FRAGMENT]... [--suite SUITE]...
+                [--append ARGS] [--timeout SEC]
+  --arch ARCH    x86_64 (default) or arm64 (cross-built, qemu-system-aarch64
+                 -M virt; no gdb suite); suites are recorded as ...-arm64-<alloc>
   --alloc NAME   allocator fragment kernel/configs/NAME.config (default slub)
   --config FILE  extra config fragment for kernel/build.sh (e.g. debug.config);
                  the suites are then recorded as ...-<alloc>+<fragment>
-  --suite SUITE  meminit, workload, testmod, kunit or gdb (default: all;
-                 kunit, the allocator's built-in KUnit suite, for sloba)
+  --suite SUITE  meminit, workload, testmod, kunit, gdb, kasan, kfence,
+                 distro or lkdtm (default: all the kernel has; kunit, the
+                 allocator's built-in KUnit suite, for sloba)
+  --append ARGS  kernel command line arguments for every boot (e.g.
+                 sloba_debug); the suites are recorded as ...+<ARGS>
   --timeout SEC  per boot (default 300)
 EOF
 	exit 2
 }
 
-alloc=slub timeout=300
+alloc=slub timeout=300 append='' arch=x86_64
 suites=() configs=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	--alloc) [ $# -ge 2 ] || usage; alloc=$2; shift 2 ;;
+	--arch) [ $# -ge 2 ] || usage; arch=$2; shift 2 ;;
 	--config) [ $# -ge 2 ] || usage; configs+=(--config "$2"); shift 2 ;;
 	--suite) [ $# -ge 2 ] || usage; suites+=("$2"); shift 2 ;;
 	--timeout) [ $# -ge 2 ] || usage; timeout=$2; shift 2 ;;
+	--append) [ $# -ge 2 ] || usage; append="$append $2"; shift 2 ;;
 	*) usage ;;
 	esac
 done
+default_suites=0
 if [ ${#suites[@]} -eq 0 ]; then
-	suites=(meminit workload testmod gdb)
+	default_suites=1
+	suites=(meminit workload testmod)
+	# gdb.sh drives the x86_64 guest only.
+	[ "$arch" != x86_64 ] || suites+=(gdb)
 	# SLOBA has a KUnit suite of its own, built into its kernel.
 	[ "$alloc" != sloba ] || suites+=(kunit)
 fi
 for s in "${suites[@]}"; do
-	case $s in meminit | workload | testmod | kunit | gdb) ;; *) usage ;; esac
+	case $s in meminit | workload | testmod | kunit | gdb | kasan | kfence | distro | lkdtm) ;;
+	*) usage ;; esac
 done
+
+case $arch in
+x86_64) kimage=arch/x86/boot/bzImage kmake_arch=(ARCH=x86_64) ;;
+arm64) kimage=arch/arm64/boot/Image kmake_arch=(ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-) ;;
+*) usage ;;
+esac
 
 # The name suites are recorded under: the allocator plus any fragments.
 variant=$alloc
+[ "$arch" = x86_64 ] || variant="$arch-$alloc"
 for ((i = 1; i < ${#configs[@]}; i += 2)); do
 	f=$(basename "${configs[i]}")
 	variant="$variant+${f%.config}"
+done
+for a in $append; do
+	variant="$variant+$a"
 done
 
 out=$BUILD/kernel
@@ -87,7 +121,7 @@ boot() {
 	local log=$1 rc
 	shift
 	"$repo/guest/boot.sh" --kernel "$bzimage" --timeout "$timeout" \
-		--log "$log" "$@" > /dev/null
+		--log "$log" ${append:+--append "$append"} "$@" > /dev/null
 	rc=$?
 	if [ "$rc" != 0 ]; then
 		echo "--- last lines of $log ---"
@@ -115,19 +149,52 @@ ktap_counts() {
 
 say "building the $variant kernel"
 t0=$(date +%s)
-if ! obj=$("$here/build.sh" --alloc "$alloc" "${configs[@]+"${configs[@]}"}" --quiet --print-dir); then
+if ! obj=$("$here/build.sh" --arch "$arch" --alloc "$alloc" "${configs[@]+"${configs[@]}"}" --quiet --print-dir); then
 	record build 0 1
 	exit 1
 fi
 say "kernel ready in $(($(date +%s) - t0))s: $obj"
-bzimage=$obj/arch/x86/boot/bzImage
+bzimage=$obj/$kimage
+
+# The sanitizer and distribution suites, where the kernel has what they need.
+if [ "$default_suites" = 1 ]; then
+	! grep -q '^CONFIG_KASAN_KUNIT_TEST=m' "$obj/.config" || suites+=(kasan)
+	! grep -q '^CONFIG_KFENCE_KUNIT_TEST=m' "$obj/.config" || suites+=(kfence)
+	! grep -q '^CONFIG_MEMCG_KMEM=y' "$obj/.config" || suites+=(distro)
+	! grep -q '^CONFIG_LKDTM=m' "$obj/.config" || suites+=(lkdtm)
+fi
+
+# guest_status LOG: the status the guest command reported, or nothing.
+guest_status() {
+	tr -d '\r' < "$1" | sed -n 's/.*@@GUEST-EXIT \([0-9]*\)@@.*/\1/p' | tail -n 1
+}
+
+# module_suite SUITE KO KTAP_NAME TIMEOUT: load a KUnit test module and
+# count its KTAP results.  It provokes reports on purpose, so a log with
+# problems (boot.sh status 120) is expected; the module must load.
+module_suite() {
+	local suite=$1 ko=$2 name=$3 to=$4 log=$out/$1-$variant.log rc st
+	if [ ! -f "$ko" ]; then
+		say "$suite: $ko was not built"
+		record "$suite" 0 1
+		return
+	fi
+	timeout=$to boot "$log" --oops-ok --extra "$ko:/root/$(basename "$ko")" \
+		--cmd "insmod /root/$(basename "$ko"); rmmod ${name}_test 2>/dev/null; true"
+	rc=$?
+	st=$(guest_status "$log")
+	ktap_counts "$suite" "$name" "$log"
+	case $rc in 0 | 120) ;; *) say "$suite: boot.sh status $rc"; fail=$((fail + 1)) ;; esac
+	[ -n "$st" ] || { say "$suite: the guest reported no status"; fail=$((fail + 1)); }
+	record "$suite" "$pass" "$fail"
+}
 
 # The test module, built against that tree in a scratch copy so the
 # source folder stays clean.
 modsrc=$out/testmod-$variant
 rm -rf "$modsrc"
 cp -r "$here/testmod" "$modsrc"
-if make -s -C "$obj" M="$modsrc" modules > "$out/testmod-$variant.build.log" 2>&1 &&
+if make -s -C "$obj" "${kmake_arch[@]}" M="$modsrc" modules > "$out/testmod-$variant.build.log" 2>&1 &&
 	[ -f "$modsrc/slabtest.ko" ]; then
 	record build 2 0
 else
@@ -226,6 +293,40 @@ for suite in "${suites[@]}"; do
 		ktap_counts kunit "$name" "$log"
 		[ "$rc" = 0 ] || { say "kunit: boot.sh status $rc"; fail=$((fail + 1)); }
 		record kunit "$pass" "$fail"
+		;;
+	kasan)
+		module_suite kasan "$obj/mm/kasan/kasan_test.ko" kasan "$timeout"
+		;;
+	kfence)
+		module_suite kfence "$obj/mm/kfence/kfence_test.ko" kfence 900
+		;;
+	distro | lkdtm)
+		log=$out/$suite-$variant.log
+		args=(--extra "$repo/guest/distro-checks.sh:/root/distro-checks.sh")
+		if [ "$suite" = distro ]; then
+			args+=(--cmd "sh /root/distro-checks.sh memcg failslab")
+		else
+			# Crash types oops on purpose: no oops=panic, every
+			# KASAN report, and init_on_alloc for SLAB_INIT_ON_ALLOC.
+			args+=(--oops-ok --append "kasan_multi_shot init_on_alloc=1"
+				--extra "$obj/drivers/misc/lkdtm/lkdtm.ko:/root/lkdtm.ko"
+				--cmd "insmod /root/lkdtm.ko && sh /root/distro-checks.sh lkdtm")
+		fi
+		boot "$log" "${args[@]}"
+		rc=$?
+		tr -d '\r' < "$log" | grep -E '^distro: ' | sed 's/^/  /'
+		res=$(tr -d '\r' < "$log" | sed -n 's/^distro: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' | tail -n 1)
+		if [ -n "$res" ]; then
+			pass=${res% *} fail=${res#* }
+		else
+			say "$suite: no result line"
+			pass=0 fail=1
+		fi
+		# lkdtm's log is full of the reports it provoked.
+		ok_rc="0 1"
+		[ "$suite" = distro ] || ok_rc="0 1 120"
+		case " $ok_rc " in *" $rc "*) ;; *) say "$suite: boot.sh status $rc"; fail=$((fail + 1)) ;; esac
+		record "$suite" "$pass" "$fail"
 		;;
 	gdb)
 		if "$here/gdb.sh" --alloc "$alloc" "${configs[@]+"${configs[@]}"}" --batch > "$out/gdb-$variant.log" 2>&1; then
