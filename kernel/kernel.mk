@@ -14,6 +14,8 @@
 #                          FAILSLAB and LKDTM on a debug.config kernel
 #   make kunit  [KUNIT='sloba ...']
 #   make checkpatch
+#   make patches           SLOBA as a `git am` series for pristine 6.1 in
+#                          $(BUILD)/patches (kernel/mkpatches.sh)
 
 ALLOC ?= sloba
 CONFIGS ?=
@@ -38,7 +40,7 @@ APT_PACKAGES += build-essential flex bison bc libelf-dev libssl-dev dwarves \
 	gcc-aarch64-linux-gnu qemu-system-arm
 
 .PHONY: kernel run gdb test-kernel test-kernel-arm64 test-kernel-debug kunit \
-	checkpatch
+	checkpatch patches
 
 kernel: deps
 	@kernel/build.sh $(KERNEL_BUILD_ARGS)
@@ -62,13 +64,15 @@ gdb: deps
 	exec kernel/gdb.sh "$$@"
 
 # Every suite runs even when an earlier one failed; each records its own
-# counts as test-kernel-<suite>-<alloc>.
+# counts as test-kernel-<suite>-<alloc>.  The generated series is checked
+# after the kernels are built: it must give the very tree they came from.
 test-kernel: deps
 	@status=0; \
 	kernel/checkpatch.sh --record test-kernel-checkpatch || status=1; \
 	for a in $(TEST_KERNEL_ALLOCS); do \
 		kernel/test-kernel.sh --alloc $$a || status=1; \
 	done; \
+	kernel/mkpatches.sh --record test-kernel-patches || status=1; \
 	kernel/kunit.sh --record test-kernel-kunit $(KUNIT) || status=1; \
 	exit $$status
 
@@ -87,3 +91,6 @@ kunit: deps
 
 checkpatch: deps
 	@kernel/checkpatch.sh
+
+patches: deps
+	@kernel/mkpatches.sh -o $(BUILD)/patches

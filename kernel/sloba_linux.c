@@ -29,6 +29,7 @@
 #include "internal.h"
 #include "slab.h"
 #include "sloba.h"
+#include "sloba_def.h"
 #include "sloba_plat_inline.h"
 
 bool sloba_debug_all __ro_after_init;
