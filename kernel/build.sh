@@ -20,7 +20,10 @@
 #     `make -C DIR M=/path/to/module`, with ARCH and CROSS_COMPILE for arm64).
 #
 # --arch arm64 (or ARCH=arm64 in the environment) cross-builds with
-# Debian's gcc-aarch64-linux-gnu, installed when missing.
+# Debian's clang and LLVM binutils (LLVM=1), installed when missing: clang
+# targets arm64 as it is, while Debian 12's gcc-aarch64-linux-gnu conflicts
+# with gcc-multilib, which the ashmem suites need for -m32 (installing one
+# removes the other, breaking the other's builds).
 
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -37,7 +40,7 @@ usage() {
 	cat >&2 <<EOF
 usage: ${0##*/} [--arch x86_64|arm64] [--alloc NAME] [--config FRAGMENT]...
                 [--print-dir | --print-src] [--jobs N] [--quiet]
-  --arch ARCH       x86_64 (default, or \$ARCH) or arm64 (cross-compiled)
+  --arch ARCH       x86_64 (default, or \$ARCH) or arm64 (clang, LLVM=1)
   --alloc NAME      slab allocator: a fragment kernel/configs/NAME.config
                     (now: $(cd "$here/configs" && ls ./*.config | sed 's|^\./||; s|\.config$||' |
 		    grep -v -x -e base -e debug -e x86_64 -e arm64 | tr '\n' ' '); default slub)
@@ -74,10 +77,7 @@ case "$jobs" in '' | *[!0-9]*) usage ;; esac
 case "$alloc" in '' | */* | base | debug | x86_64 | arm64) usage ;; esac
 case "$arch" in
 x86 | x86_64 | amd64) arch=x86_64 cross= image=arch/x86/boot/bzImage ;;
-arm64 | aarch64)
-	arch=arm64 image=arch/arm64/boot/Image cross=
-	[ "$(uname -m)" = aarch64 ] || cross=aarch64-linux-gnu-
-	;;
+arm64 | aarch64) arch=arm64 image=arch/arm64/boot/Image cross=LLVM=1 ;;
 *) say "unknown arch '$arch'"; usage ;;
 esac
 
@@ -116,14 +116,15 @@ if [ ! -r "$tarball" ]; then
 		--no-install-recommends linux-source-6.1 >&2
 	[ -r "$tarball" ] || fail "linux-source-6.1 did not provide $tarball"
 fi
-if [ -n "$cross" ] && ! command -v "${cross}gcc" > /dev/null; then
-	say "${cross}gcc missing, installing gcc-aarch64-linux-gnu"
+if [ -n "$cross" ] &&
+	! { command -v clang && command -v ld.lld && command -v llvm-objcopy; } > /dev/null; then
+	say "clang/lld/llvm missing, installing them for LLVM=1"
 	SUDO=
 	[ "$(id -u)" = 0 ] || SUDO=sudo
 	$SUDO apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq \
-		--no-install-recommends gcc-aarch64-linux-gnu >&2
-	command -v "${cross}gcc" > /dev/null || fail "no ${cross}gcc"
+		--no-install-recommends clang lld llvm >&2
+	command -v ld.lld > /dev/null || fail "no ld.lld"
 fi
 
 patches=()
@@ -210,6 +211,7 @@ fi
 # --- 3. configuration ------------------------------------------------------
 key=$({
 	echo "$srckey"
+	echo "arch $arch $cross"
 	for f in "${fragfiles[@]}"; do
 		echo "fragment $(basename "$f")"
 		cat "$f"
@@ -219,7 +221,7 @@ obj=$SLOBA_CACHE/build/$name-$key
 mkdir -p "$obj"
 exec 9> "$obj.lock"
 flock 9
-kmake=(make -C "$src" O="$obj" ARCH="$arch" ${cross:+CROSS_COMPILE="$cross"} -j"$jobs")
+kmake=(make -C "$src" O="$obj" ARCH="$arch" $cross -j"$jobs")
 log=$obj/build.log
 
 run() {
@@ -257,7 +259,7 @@ if [ ! -f "$obj/.sloba-config-ok" ] || [ ! -f "$obj/.config" ]; then
 	say "configuring $obj (tinyconfig + ${fragfiles[*]##*/})"
 	: > "$log"
 	run "${kmake[@]}" tinyconfig || fail "make tinyconfig failed"
-	run env -C "$obj" ARCH="$arch" "$src/scripts/kconfig/merge_config.sh" -m \
+	run env -C "$obj" ARCH="$arch" $cross "$src/scripts/kconfig/merge_config.sh" -m \
 		.config "${fragfiles[@]}" || fail "merge_config.sh failed"
 	run "${kmake[@]}" olddefconfig || fail "make olddefconfig failed"
 	bad=$(verify_config "$obj/.config" "${fragfiles[@]}")

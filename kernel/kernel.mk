@@ -37,7 +37,7 @@ TEST_TARGETS += test-kernel test-kernel-arm64 test-kernel-debug
 APT_PACKAGES += build-essential flex bison bc libelf-dev libssl-dev dwarves \
 	cpio kmod perl python3 git xz-utils linux-source-6.1 \
 	busybox-static fakeroot qemu-system-x86 gdb util-linux coreutils procps \
-	gcc-aarch64-linux-gnu qemu-system-arm
+	clang lld llvm qemu-system-arm
 
 .PHONY: kernel run gdb test-kernel test-kernel-arm64 test-kernel-debug kunit \
 	checkpatch patches
