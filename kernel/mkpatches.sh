@@ -138,15 +138,20 @@ say "wrote $(ls "$out" | wc -l) files to $out"
 # --- the check ---------------------------------------------------------------
 series=("$out"/0*.patch)
 series=("${series[@]:1}")	# without the cover letter
-pristine "$work/am" || { bad "could not unpack $tarball"; finish; }
+# A fresh tree: the pristine commit of the repository the series came from,
+# checked out clean on a branch of its own (one unpacking, not two).
+am=$work/gen
+git -C "$am" checkout -q -f -B check "$(git -C "$am" rev-list --max-parents=0 HEAD)" &&
+	git -C "$am" clean -q -f -d -x ||
+	{ bad "could not check out the pristine tree"; finish; }
 applied=1
 for p in "${series[@]}"; do
-	git "${git_id[@]}" -C "$work/am" am -q "$p" || { applied=0; bad "git am $(basename "$p")"; break; }
+	git "${git_id[@]}" -C "$am" am -q "$p" || { applied=0; bad "git am $(basename "$p")"; break; }
 done
 [ "$applied" = 0 ] || ok "git am of ${#series[@]} patches onto pristine 6.1"
 
 if [ "$applied" = 1 ]; then
-	if diff -r -q -x .git -x .sloba-ready "$work/am" "$src" > "$work/diff" 2>&1; then
+	if diff -r -q -x .git -x .sloba-ready -x __pycache__ "$am" "$src" > "$work/diff" 2>&1; then
 		ok "the series gives kernel/build.sh's tree exactly"
 	else
 		head -n 20 "$work/diff"
@@ -155,11 +160,11 @@ if [ "$applied" = 1 ]; then
 fi
 
 for p in "${series[@]}"; do
-	res=$(cd "$work/am" && perl scripts/checkpatch.pl --no-color "$p" 2>&1 | sed -n 's/^total: \([0-9]*\) errors.*/\1/p')
+	res=$(cd "$am" && perl scripts/checkpatch.pl --no-color "$p" 2>&1 | sed -n 's/^total: \([0-9]*\) errors.*/\1/p')
 	if [ "$res" = 0 ]; then
 		ok "checkpatch $(basename "$p")"
 	else
-		(cd "$work/am" && perl scripts/checkpatch.pl --no-color "$p" | grep -A3 '^ERROR')
+		(cd "$am" && perl scripts/checkpatch.pl --no-color "$p" | grep -A3 '^ERROR')
 		bad "checkpatch $(basename "$p") (${res:-no} errors)"
 	fi
 done
@@ -170,17 +175,17 @@ done
 [ "$applied" = 1 ] || finish
 obj=$work/obj
 n=${#series[@]}
-mapfile -t steps < <(git -C "$work/am" rev-list --reverse "HEAD~$n..HEAD")
+mapfile -t steps < <(git -C "$am" rev-list --reverse "HEAD~$n..HEAD")
 for ((i = 1; i <= n; i++)); do
-	git -C "$work/am" checkout -q "${steps[i - 1]}"
-	grep -q '^config SLOBA$' "$work/am/mm/Kconfig" || {
+	git -C "$am" checkout -q "${steps[i - 1]}"
+	grep -q '^config SLOBA$' "$am/mm/Kconfig" || {
 		ok "step $i: adds files only (CONFIG_SLOBA does not exist yet)"
 		continue
 	}
-	kmake=(make -s -C "$work/am" O="$obj" ARCH=x86_64 -j"$jobs")
+	kmake=(make -s -C "$am" O="$obj" ARCH=x86_64 -j"$jobs")
 	{
 		"${kmake[@]}" tinyconfig &&
-			(cd "$obj" && ARCH=x86_64 "$work/am/scripts/kconfig/merge_config.sh" -m .config \
+			(cd "$obj" && ARCH=x86_64 "$am/scripts/kconfig/merge_config.sh" -m .config \
 				"$here/configs/base.config" "$here/configs/x86_64.config" "$here/configs/sloba.config") &&
 			"${kmake[@]}" olddefconfig && grep -q '^CONFIG_SLOBA=y' "$obj/.config"
 	} > "$work/step$i.log" 2>&1 || { tail -n 20 "$work/step$i.log"; bad "step $i: configure"; continue; }

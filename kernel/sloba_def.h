@@ -8,8 +8,8 @@
  * is complete.
  *
  * SLOBA cuts objects from the slab's end downward, so object i (counting
- * from 0) ends (i * size) bytes before the slab's end, and the bytes before
- * the lowest object are slack.  A KFENCE object sits alone in its own page
+ * from 0) holds the bytes [end - (i + 1) * size, end - i * size), and the
+ * bytes before the lowest object are slack.  A KFENCE object sits alone in its own page
  * with slab->objects == 1 and index 0.
  */
 #ifndef MM_SLOBA_DEF_H
@@ -36,6 +36,7 @@ static inline void *nearest_obj(struct kmem_cache *cache,
 	return end - ((end - p - 1) / cache->size + 1) * cache->size;
 }
 
+/* The index of the object holding obj (an interior pointer included). */
 static inline unsigned int obj_to_index(const struct kmem_cache *cache,
 					const struct slab *slab,
 					void *obj)
@@ -44,7 +45,7 @@ static inline unsigned int obj_to_index(const struct kmem_cache *cache,
 
 	if (is_kfence_address(obj))
 		return 0;
-	return (end - (char *)kasan_reset_tag(obj)) / cache->size - 1;
+	return (end - 1 - (char *)kasan_reset_tag(obj)) / cache->size;
 }
 
 static inline unsigned int objs_per_slab(const struct kmem_cache *cache,

@@ -363,11 +363,12 @@ static __always_inline bool slab_free_hook(struct kmem_cache *s, void *obj)
 	return kasan_slab_free(s, obj, slab_want_init_on_free(s));
 }
 
+/* @slab may be NULL when the caller did not need it: found here then. */
 static __always_inline void slab_free(struct kmem_cache *s,
 				      struct slab *slab, void *obj)
 {
 	if (memcg_kmem_enabled())
-		memcg_slab_free_hook(s, slab, &obj, 1);
+		memcg_slab_free_hook(s, slab ?: virt_to_slab(obj), &obj, 1);
 	if (slab_free_hook(s, obj))
 		return;
 	if (kfence_free(obj))
@@ -416,22 +417,34 @@ void kmem_cache_free(struct kmem_cache *s, void *obj)
 	trace_kmem_cache_free(_RET_IP_, obj, s);
 	if (unlikely(!obj))
 		return;
-	slab_free(s, virt_to_slab(obj), obj);
+	slab_free(s, NULL, obj);
 }
 EXPORT_SYMBOL(kmem_cache_free);
 
+/*
+ * All @nr objects or none.  KFENCE may sample the first (it hands out at
+ * most one object per sample interval, so one try is enough).
+ */
 int kmem_cache_alloc_bulk(struct kmem_cache *s, gfp_t gfp, size_t nr,
 			  void **p)
 {
 	struct obj_cgroup *objcg = NULL;
-	size_t i;
+	size_t i, first = 0;
 
+	if (unlikely(!nr))
+		return 0;
 	s = slab_pre_alloc_hook(s, NULL, &objcg, nr, gfp);
 	if (unlikely(!s))
 		return 0;
 	gfp &= gfp_allowed_mask;
-	if (unlikely(!sloba_cache_alloc_bulk(s, gfp, nr, p))) {
+	p[0] = kfence_alloc(s, s->object_size, gfp);
+	if (p[0])
+		first = 1;
+	if (unlikely(nr > first &&
+		     !sloba_cache_alloc_bulk(s, gfp, nr - first, p + first))) {
 		/* The core gave everything back: uncharge all of it. */
+		if (first && kfence_free(p[0]))
+			p[0] = NULL;
 		for (i = 0; i < nr; i++)
 			p[i] = NULL;
 		slab_post_alloc_hook(s, objcg, gfp, nr, p, false);
