@@ -55,11 +55,13 @@ usage: ${0##*/} [--arch ARCH] [--alloc NAME] [--config FRAGMENT]... [--suite SUI
   --append ARGS  kernel command line arguments for every boot (e.g.
                  sloba_debug); the suites are recorded as ...+<ARGS>
   --timeout SEC  per boot (default 300)
+  --obj DIR      test this already built folder (configured with the same
+                 --arch/--alloc/--config) instead of running build.sh
 EOF
 	exit 2
 }
 
-alloc=slub timeout=300 append='' arch=x86_64
+alloc=slub timeout=300 append='' arch=x86_64 prebuilt=''
 suites=() configs=()
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -69,6 +71,7 @@ while [ $# -gt 0 ]; do
 	--suite) [ $# -ge 2 ] || usage; suites+=("$2"); shift 2 ;;
 	--timeout) [ $# -ge 2 ] || usage; timeout=$2; shift 2 ;;
 	--append) [ $# -ge 2 ] || usage; append="$append $2"; shift 2 ;;
+	--obj) [ $# -ge 2 ] || usage; prebuilt=$2; shift 2 ;;
 	*) usage ;;
 	esac
 done
@@ -149,7 +152,10 @@ ktap_counts() {
 
 say "building the $variant kernel"
 t0=$(date +%s)
-if ! obj=$("$here/build.sh" --arch "$arch" --alloc "$alloc" "${configs[@]+"${configs[@]}"}" --quiet --print-dir); then
+if [ -n "$prebuilt" ]; then
+	obj=$(realpath "$prebuilt")
+	[ -f "$obj/$kimage" ] || { say "no $kimage in $obj"; record build 0 1; exit 1; }
+elif ! obj=$("$here/build.sh" --arch "$arch" --alloc "$alloc" "${configs[@]+"${configs[@]}"}" --quiet --print-dir); then
 	record build 0 1
 	exit 1
 fi
@@ -185,7 +191,8 @@ module_suite() {
 		record "$suite" 0 1
 		return
 	fi
-	timeout=$to boot "$log" --oops-ok --extra "$ko:/root/$(basename "$ko")" \
+	timeout=$to boot "$log" --oops-ok --append kunit.enable=1 \
+		--extra "$ko:/root/$(basename "$ko")" \
 		--cmd "insmod /root/$(basename "$ko"); rmmod ${name}_test 2>/dev/null; true"
 	rc=$?
 	st=$(guest_status "$log")
