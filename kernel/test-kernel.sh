@@ -54,14 +54,14 @@ usage: ${0##*/} [--arch ARCH] [--alloc NAME] [--config FRAGMENT]... [--suite SUI
                  allocator's built-in KUnit suite, for sloba)
   --append ARGS  kernel command line arguments for every boot (e.g.
                  sloba_debug); the suites are recorded as ...+<ARGS>
-  --timeout SEC  per boot (default 300)
+  --timeout SEC  per boot (default 300, 900 with a debug fragment)
   --obj DIR      test this already built folder (configured with the same
                  --arch/--alloc/--config) instead of running build.sh
 EOF
 	exit 2
 }
 
-alloc=slub timeout=300 append='' arch=x86_64 prebuilt=''
+alloc=slub timeout=300 append='' arch=x86_64 prebuilt='' timeout_set=0
 suites=() configs=()
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -69,12 +69,17 @@ while [ $# -gt 0 ]; do
 	--arch) [ $# -ge 2 ] || usage; arch=$2; shift 2 ;;
 	--config) [ $# -ge 2 ] || usage; configs+=(--config "$2"); shift 2 ;;
 	--suite) [ $# -ge 2 ] || usage; suites+=("$2"); shift 2 ;;
-	--timeout) [ $# -ge 2 ] || usage; timeout=$2; shift 2 ;;
+	--timeout) [ $# -ge 2 ] || usage; timeout=$2; timeout_set=1; shift 2 ;;
 	--append) [ $# -ge 2 ] || usage; append="$append $2"; shift 2 ;;
 	--obj) [ $# -ge 2 ] || usage; prebuilt=$2; shift 2 ;;
 	*) usage ;;
 	esac
 done
+# A debug kernel (KASAN, lockdep, ...) under TCG is several times slower:
+# the workload alone took over 300 s on a loaded host.
+case " ${configs[*]+"${configs[*]}"} " in
+*debug*) [ "$timeout_set" = 1 ] || timeout=900 ;;
+esac
 default_suites=0
 if [ ${#suites[@]} -eq 0 ]; then
 	default_suites=1
