@@ -583,10 +583,11 @@ static bool barn_put(struct kmem_cache *s, struct sloba_node *n, void *chain)
  * The slow paths
  */
 
+/* Objects handed out for the first time: the platform builds them. */
 static void run_ctors(struct kmem_cache *s, void *fresh)
 {
 	for (; fresh; fresh = get_fp(s, fresh))
-		s->ctor(fresh);
+		plat_obj_construct(s, fresh);
 }
 
 /*
@@ -742,7 +743,7 @@ static void *refill_from_slabs(struct kmem_cache *s, struct sloba_node *n,
 		if (!grow(s, n, want, gfp, &slabs, cp, flags))
 			return NULL;
 	}
-	if (fresh.n && s->ctor)
+	if (fresh.n && plat_want_construct(s))
 		run_ctors(s, fresh.head);
 	/* One chain, fresh objects behind the used ones. */
 	if (used.n)
@@ -1207,6 +1208,9 @@ int sloba_cache_setup(struct kmem_cache *s)
 				   sizeof(void *)), align);
 		s->usable = size;
 	}
+	/* Room for the platform's per-object metadata, past the link. */
+	plat_cache_layout(s, &size);
+	size = ALIGN(size, align);
 	s->size = size;
 	s->align = align;
 	if (plat_freelist_hardened())
@@ -1660,9 +1664,15 @@ int sloba_init(void)
 /* The normal kmalloc cache for @size bytes, NULL if none. */
 struct kmem_cache *sloba_kmalloc_cache(size_t size)
 {
+	return sloba_kmalloc_cache_gfp(size, 0);
+}
+
+/* The kmalloc cache for @size bytes of the type @gfp asks for. */
+struct kmem_cache *sloba_kmalloc_cache_gfp(size_t size, gfp_t gfp)
+{
 	if (!size || size > SLOBA_KMALLOC_MAX_CACHE_SIZE)
 		return NULL;
-	return size_cache[0][size_index(size)];
+	return size_cache[plat_kmalloc_gfp_type(gfp)][size_index(size)];
 }
 
 /* What ksize() will say of a kmalloc(size); large ones are whole blocks. */
