@@ -35,8 +35,9 @@ recipe=1
 
 usage() {
 	cat >&2 <<EOF
-usage: ${0##*/} [--alloc NAME] [--jobs N] [--quiet] [--print-dir]
+usage: ${0##*/} [--alloc NAME] [--jobs N] [--quiet] [--print-dir | --config-only]
   --alloc NAME   sloba (default), slub, slab or slob (kernel/configs/NAME.config)
+  --config-only  configure, print what the allocator turned off, build nothing
   --jobs N       parallel make jobs (default: number of CPUs)
   --quiet        keep make's output in <out>/build.log, show its tail on failure
   --print-dir    print the output folder instead of the package paths
@@ -55,6 +56,7 @@ while [ $# -gt 0 ]; do
 	--jobs | -j) [ $# -ge 2 ] || usage; jobs=$2; shift 2 ;;
 	--quiet | -q) quiet=1; shift ;;
 	--print-dir) print=dir; shift ;;
+	--config-only) print=config; shift ;;
 	*) usage ;;
 	esac
 done
@@ -149,8 +151,15 @@ if [ ! -f "$out/.config-ok" ]; then
 fi
 
 n=$(wc -l < "$out/turned-off.txt")
-say "Kconfig turned off $n option(s) of Debian's config because of $alloc (vs SLUB)${n:+:}"
-sed 's/^/  /; s/=[ym]$//' "$out/turned-off.txt" >&2
+if [ "$alloc" = slub ]; then
+	:
+elif [ "$n" = 0 ]; then
+	say "Kconfig turned off no option of Debian's config because of $alloc"
+else
+	say "Kconfig turned off $n option(s) of Debian's config because of $alloc (Debian's, with SLUB, has them):"
+	sed 's/^/  /' "$out/turned-off.txt" >&2
+fi
+[ "$print" != config ] || exit 0
 
 # The stamp: everything that reaches the build.
 stamp=$({

@@ -44,6 +44,7 @@ usage: ${0##*/} [--include PKG]... [--add SRC:DEST]... [--size SIZE] [--no-sourc
   --add SRC:DEST   copy a host file or folder into the image at DEST
   --size SIZE      disk size (default 8G; sparse)
   --no-source      leave out the unpacked linux-source-6.1 tree (/srv/linux)
+  --print-path     print where the image is or would be, build nothing
 Prints the image path.  Environment: SLOBA_CACHE (default ~/.cache/sloba).
 EOF
 	exit 2
@@ -51,7 +52,7 @@ EOF
 say() { echo "vm/mkimage.sh: $*" >&2; }
 fail() { say "error: $*"; exit 1; }
 
-includes=() adds=() size=8G source=1
+includes=() adds=() size=8G source=1 print_only=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--include) [ $# -ge 2 ] || usage; includes+=($(tr ',' ' ' <<< "$2")); shift 2 ;;
@@ -61,11 +62,11 @@ while [ $# -gt 0 ]; do
 		adds+=("$2"); shift 2 ;;
 	--size) [ $# -ge 2 ] || usage; size=$2; shift 2 ;;
 	--no-source) source=0; shift ;;
+	--print-path) print_only=1; shift ;;
 	*) usage ;;
 	esac
 done
 [[ "$size" =~ ^[0-9]+[MG]$ ]] || { say "--size wants a size like 8G"; usage; }
-[ "$(id -u)" = 0 ] || fail "needs root (mmdebstrap's root mode, chroot)"
 
 # The host's active apt sources (the .disabled, .save... files are not).
 sources=()
@@ -95,6 +96,10 @@ key=$({
 } | hash)
 dir=$SLOBA_CACHE/vm
 img=$dir/base-$key.img
+if [ "$print_only" = 1 ]; then
+	echo "$img"
+	exit 0
+fi
 mkdir -p "$dir"
 exec 9> "$img.lock"
 flock 9
@@ -102,6 +107,7 @@ if [ -f "$img" ]; then
 	echo "$img"
 	exit 0
 fi
+[ "$(id -u)" = 0 ] || fail "needs root (mmdebstrap's root mode, chroot)"
 
 work=$dir/base-$key.tmp
 rm -rf "$work"
@@ -150,7 +156,7 @@ say "writing the $size disk"
 truncate -s "$size" "$work/disk.img"
 echo 'start=2048, type=83, bootable' | sfdisk -q "$work/disk.img"
 sectors=$(sfdisk -l -o Sectors "$work/disk.img" | tail -n 1 | tr -d ' ')
-mkfs.ext4 -q -F -U "$uuid" -L sloba-root -d "$root" "$work/root.img" "$((sectors / 2))k" ||
+mkfs.ext4 -q -F -U "$uuid" -L sloba-root -d "$root" "$work/root.img" "$((sectors / 2))k" >&2 ||
 	fail "mkfs.ext4 -d failed"
 dd if="$work/root.img" of="$work/disk.img" bs=1M seek=1 conv=notrunc,sparse status=none
 rm -f "$work/root.img"

@@ -132,7 +132,7 @@ for a in "${ctladds[@]+"${ctladds[@]}"}"; do
 	cp -a -L "$srcp" "$ctl/$dest"
 done
 kb=$(du -sk "$ctl" | cut -f1)
-mkfs.ext2 -q -F -L SLOBACTL -d "$ctl" "$work/ctl.img" $((kb * 5 / 4 + 2048))k ||
+mkfs.ext2 -q -F -L SLOBACTL -d "$ctl" "$work/ctl.img" $((kb * 5 / 4 + 2048))k > /dev/null ||
 	die "mkfs.ext2 of the control disk failed"
 
 # --- QEMU ----------------------------------------------------------------------
