@@ -76,7 +76,7 @@ check='for d in /run/sloba-ctl/debs/linux-image-*.deb; do
 	grep -q "with Linux $v'"'"'" /boot/grub/grub.cfg || { echo "no GRUB entry for $v"; exit 1; }
 	[ -f /boot/initrd.img-$v ] || { echo "no initramfs for $v"; exit 1; }
 done'
-if ! "$here/run.sh" --image "$tmp" --persist --quiet --log "$log" "${args[@]}" \
+if ! "$here/run.sh" --image "$tmp" --persist --quiet --log "$log" --timeout 3600 "${args[@]}" \
 	--cmd "set -e; dpkg -i /run/sloba-ctl/debs/*.deb; $check; grep -E '^\s*menuentry ' /boot/grub/grub.cfg | cut -d\"'\" -f2; sync"; then
 	tail -n 40 "$log" >&2
 	rm -f "$tmp"

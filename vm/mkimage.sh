@@ -164,7 +164,7 @@ rm -f "$work/root.img"
 # --- 4. first boot: GRUB, from inside ------------------------------------------
 kernel=$(readlink -f "$root/vmlinuz") initrd=$(readlink -f "$root/initrd.img")
 say "first boot ($(basename "$kernel")): grub-install, update-grub"
-"$here/run.sh" --image "$work/disk.img" --persist --quiet --log "$work/setup.log" \
+"$here/run.sh" --image "$work/disk.img" --persist --quiet --log "$work/setup.log" --timeout 3600 \
 	--kernel "$kernel" --initrd "$initrd" --append "root=UUID=$uuid" \
 	--cmd 'set -e; grub-install /dev/vda; update-grub; sync' ||
 	{ tail -n 40 "$work/setup.log" >&2; fail "the first boot failed (log above)"; }

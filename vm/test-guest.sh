@@ -9,8 +9,9 @@
 #   host finds the KUnit results and looks for WARN, BUG, oops, lockdep,
 #   KASAN and hung-task lines.
 #
-# usage: test-vm.sh main STRESS_SECONDS   (everything)
-#        test-vm.sh meminit               (test_meminit only)
+# usage: test-guest.sh main STRESS_SECONDS   (everything)
+#        test-guest.sh stock STRESS_SECONDS  (no test_meminit, no slabtest.ko)
+#        test-guest.sh meminit               (test_meminit only)
 
 ctl=/run/sloba-ctl
 fails=0
@@ -42,16 +43,17 @@ case ${1:-} in
 meminit)
 	meminit
 	;;
-main)
+main | stock)
 	secs=${2:-60}
-	meminit
-
-	# slabtest.ko: a KUnit suite run at load time (kunit.enable=1).
-	if insmod "$ctl/slabtest.ko"; then
-		rmmod slabtest
-		result testmod-load $? "(insmod, rmmod)"
-	else
-		result testmod-load 1 "(insmod failed)"
+	if [ "$1" = main ]; then
+		meminit
+		# slabtest.ko: a KUnit suite run at load time (kunit.enable=1).
+		if insmod "$ctl/slabtest.ko"; then
+			rmmod slabtest
+			result testmod-load $? "(insmod, rmmod)"
+		else
+			result testmod-load 1 "(insmod failed)"
+		fi
 	fi
 
 	# stress-ng: the named slab-heavy stressors, one instance each, all

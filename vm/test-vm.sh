@@ -17,7 +17,9 @@
 #
 # Each check is recorded with scripts/record-result as test-vm-<check>;
 # logs go to $BUILD/vm/.  --alloc tests another allocator's VM kernel
-# (no KUnit suite but SLOBA's).
+# (no KUnit suite but SLOBA's); --alloc stock runs the boot, journal,
+# stress and leak checks on Debian's own kernel in the same image, the
+# baseline for them (no test module, KUnit or test_meminit there).
 
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -46,6 +48,27 @@ record() {	# record CHECK PASSED FAILED
 }
 
 t0=$(date +%s)
+if [ "$alloc" = stock ]; then
+	image=$("$here/mkimage.sh") || { record build 0 1; exit 1; }
+	rel=$(sort -V "${image%.img}.releases" | tail -n 1)
+	log=$out/main-stock.log
+	"$here/run.sh" --image "$image" --release "$rel" --quiet --log "$log" \
+		--timeout 3600 --append "panic=-1 oops=panic" \
+		--ctl-add "$here/test-guest.sh:test-guest.sh" \
+		--cmd "bash /run/sloba-ctl/test-guest.sh stock $secs"
+	tr -d '\r' < "$log" | sed -n '/@@KLOG-BEGIN@@/,/@@KLOG-END@@/p' > "$out/main-stock.klog"
+	for c in boot stress leak; do
+		line=$(tr -d '\r' < "$log" | grep -E "^test-vm: $c (ok|FAIL)" | tail -n 1)
+		echo "  ${line:-test-vm: $c: no result}"
+		if grep -q "^test-vm: $c ok" <<< "$line"; then record $c 1 0; else record $c 0 1; fi
+	done
+	if [ -s "$out/main-stock.klog" ] && "$repo/guest/check-log.sh" "$out/main-stock.klog"; then
+		record journal 1 0
+	else
+		record journal 0 1
+	fi
+	exit $status
+fi
 say "building the $alloc kernel packages and the VM image (cold: an hour or more)"
 if ! debs=$("$here/kernel.sh" --alloc "$alloc" --quiet) ||
 	! obj=$("$here/kernel.sh" --alloc "$alloc" --quiet --print-dir)/obj ||
@@ -73,7 +96,7 @@ boot() {
 	local log=$out/$1-$alloc.log rc
 	say "boot '$1' ($2)"
 	"$here/run.sh" --image "$image" --release "$rel" --quiet --log "$log" \
-		--append "$2 panic=-1 oops=panic" \
+		--timeout 3600 --append "$2 panic=-1 oops=panic" \
 		--ctl-add "$here/test-guest.sh:test-guest.sh" \
 		--ctl-add "$mod/slabtest.ko:slabtest.ko" --cmd "$3"
 	rc=$?

@@ -46,7 +46,7 @@ battle-wall.json (wall), each with gnuplot charts beside it
 
 The small-memory profile (--profile small) boots each kernel with the
 smallest memory the tinyconfig kernels and the battle's initramfs boot in
-(--mem, default 40M: see bench/battle/README.md for how it was found), runs
+(--mem, default 36M: see bench/battle/README.md for how it was found), runs
 the workload at --scale 0.05, and adds MemFree, MemAvailable and Slab: of
 /proc/meminfo right after boot and after the workload (small.* phases;
 more free memory is better).  Records: battle-small.json.
@@ -124,7 +124,7 @@ def parse_args():
     p.add_argument("--smp", default="1",
                    help="guest CPUs (default 1: see the top of this file)")
     p.add_argument("--mem", default=None,
-                   help="guest memory (default 512M; 40M with --profile "
+                   help="guest memory (default 512M; 36M with --profile "
                    "small)")
     p.add_argument("--clock", default="icount", choices=("icount", "wall"),
                    help="icount: -icount shift=0, time is instructions "
@@ -153,7 +153,7 @@ def parse_args():
         return v
 
     if a.profile == "small":
-        a.mem = a.mem or "40M"
+        a.mem = a.mem or "36M"
         if a.scale == "1":
             a.scale = "0.05"
     a.mem = a.mem or "512M"
