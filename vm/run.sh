@@ -111,6 +111,13 @@ command -v mkfs.ext2 > /dev/null || die "mkfs.ext2 missing (e2fsprogs)"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
+# Kernel arguments every boot gets: a panic reboots, which -no-reboot turns
+# into QEMU exiting (no hung guest until the timeout); and no check that the
+# timer interrupt arrives within a few loops at boot, which a TCG guest on a
+# loaded host fails ("IO-APIC + timer doesn't work!", a panic; KVM guests
+# skip that check by themselves).
+always="panic=-1 no_timer_check"
+
 # --- the control disk --------------------------------------------------------
 ctl=$work/ctl
 mkdir -p "$ctl"
@@ -120,7 +127,7 @@ mkdir -p "$ctl"
 		printf 'set default="%s"\n' "${entry//\"/\\\"}"
 	fi
 	[ "$interactive" = 1 ] || echo 'set timeout=0'
-	printf 'set sloba_append="%s"\nexport sloba_append\n' "${append# }"
+	printf 'set sloba_append="%s"\nexport sloba_append\n' "$always${append}"
 } > "$ctl/grub.cfg"
 [ -z "$cmd" ] || printf '%s\n' "$cmd" > "$ctl/cmd"
 for a in "${ctladds[@]+"${ctladds[@]}"}"; do
@@ -147,7 +154,7 @@ qemu=(qemu-system-x86_64 -accel tcg -nographic -no-reboot -vga none -nic none
 [ "$icount" = 0 ] || qemu+=(-icount shift=0)
 if [ -n "$kernel" ]; then
 	qemu+=(-kernel "$kernel" -initrd "$initrd"
-		-append "console=ttyS0,115200 panic=-1${append}")
+		-append "console=ttyS0,115200 $always${append}")
 fi
 qemu+=("${qemu_extra[@]+"${qemu_extra[@]}"}")
 to=(timeout --foreground -k 10 "$timeout")
