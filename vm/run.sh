@@ -112,11 +112,14 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 # Kernel arguments every boot gets: a panic reboots, which -no-reboot turns
-# into QEMU exiting (no hung guest until the timeout); and no check that the
+# into QEMU exiting (no hung guest until the timeout); no check that the
 # timer interrupt arrives within a few loops at boot, which a TCG guest on a
 # loaded host fails ("IO-APIC + timer doesn't work!", a panic; KVM guests
-# skip that check by themselves).
-always="panic=-1 no_timer_check"
+# skip that check by themselves); and 15 minutes instead of systemd's 90 s
+# for devices to show up: on a loaded host udev's coldplug of a TCG guest
+# took longer, dev-ttyS0.device timed out, and without its serial getty the
+# guest never logged in.
+always="panic=-1 no_timer_check systemd.default_device_timeout_sec=900"
 
 # --- the control disk --------------------------------------------------------
 ctl=$work/ctl
