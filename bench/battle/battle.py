@@ -365,10 +365,12 @@ def main():
                          group=r["phase"].split(".")[0])
             records += recs
             v = {r["phase"]: r["value"] for r in recs}
-            say("[%2d/%d] round %d %-5s ok in %3.0f s (others' load %2.0f%%):"
-                " boot %s ms, walk %s ms, fork %s us, Slab peak %s kB"
-                % (n, nboots, rnd, alloc, wall, 100 * recs[0].get(
-                    "host_load", 0), v.get("boot.host", "?"),
+            load = ("(others' load %2.0f%%)" % (100 * recs[0].get(
+                "host_load", 0)) if a.clock == "wall" else "(icount)")
+            say("[%2d/%d] round %d %-5s ok in %3.0f s %s: boot %s ms, walk "
+                "%s ms, fork %s us, Slab peak %s kB"
+                % (n, nboots, rnd, alloc, wall, load,
+                   v.get("boot.host", v.get("boot.init", "?")),
                    v.get("dentry.walk", "?"), v.get("fork.exec", "?"),
                    v.get("mem.slab_peak", "?")))
             with open(a.out + ".tmp", "w") as f:

@@ -104,7 +104,7 @@ def _plot(rows, allocs, png, title, ylabel, hline):
         for i, a in enumerate(allocs))
     script = "\n".join([
         "set terminal pngcairo size %d,480 font 'sans,10'"
-        % max(640, 120 + 40 * len(rows) * len(allocs)),
+        % max(800, 160 + 40 * len(rows) * len(allocs)),
         "set output '%s'" % os.path.basename(png),
         "set title '%s'" % title.replace("'", "''"),
         "set ylabel '%s'" % ylabel,
@@ -139,14 +139,14 @@ def render(records, allocs, baseline, prefix, title):
     rows = time_rows(records, allocs, baseline)
     if rows:
         out.append(_plot(rows, allocs, prefix + "-time.png",
-                         "%s: time, ratio to %s per group (bars: lowest to "
-                         "highest round; lower is better)"
+                         "%s: time / %s's per group (lower is better; "
+                         "bars: lowest to highest round)"
                          % (title, baseline.upper()),
                          "ratio to " + baseline.upper(), 1.0))
     rows = memory_rows(records, allocs)
     if rows:
         out.append(_plot(rows, allocs, prefix + "-memory.png",
-                         "%s: memory, median over boots (bars: min to max)"
+                         "%s: memory, median of boots (bars: min to max)"
                          % title, "kB", None))
     return out
 
