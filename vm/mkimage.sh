@@ -55,7 +55,9 @@ fail() { say "error: $*"; exit 1; }
 includes=() adds=() size=8G source=1 print_only=0
 while [ $# -gt 0 ]; do
 	case $1 in
-	--include) [ $# -ge 2 ] || usage; includes+=($(tr ',' ' ' <<< "$2")); shift 2 ;;
+	--include) [ $# -ge 2 ] || usage
+		read -ra more <<< "${2//,/ }"
+		includes+=("${more[@]}"); shift 2 ;;
 	--add) [ $# -ge 2 ] || usage
 		case "$2" in *:/*) ;; *) say "--add wants SRC:/absolute/dest"; usage ;; esac
 		[ -e "${2%:*}" ] || fail "--add: no such file or folder: ${2%:*}"
