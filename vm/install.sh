@@ -7,6 +7,10 @@
 # so the kernel packages' own hooks make the initramfs (initramfs-tools) and
 # the GRUB entries (update-grub), Debian's stock kernel staying in the menu.
 #
+# Under TCG on a busy host this is slow: Debian's 6.12 kernel package (an
+# initramfs of every module, MODULES=most) took over an hour here, hence the
+# two-hour timeout; our kernels, with a few modules, take minutes.
+#
 # The result is a qcow2 overlay on the base image, cached as
 # $SLOBA_CACHE/vm/<name>-<key>.qcow2 (key: the base image and the packages'
 # content); prints its path.  The base image must stay where it is.
@@ -76,7 +80,7 @@ check='for d in /run/sloba-ctl/debs/linux-image-*.deb; do
 	grep -q "with Linux $v'"'"'" /boot/grub/grub.cfg || { echo "no GRUB entry for $v"; exit 1; }
 	[ -f /boot/initrd.img-$v ] || { echo "no initramfs for $v"; exit 1; }
 done'
-if ! "$here/run.sh" --image "$tmp" --persist --quiet --log "$log" --timeout 3600 "${args[@]}" \
+if ! "$here/run.sh" --image "$tmp" --persist --quiet --log "$log" --timeout 7200 "${args[@]}" \
 	--cmd "set -e; dpkg -i /run/sloba-ctl/debs/*.deb; $check; grep -E '^\s*menuentry ' /boot/grub/grub.cfg | cut -d\"'\" -f2; sync"; then
 	tail -n 40 "$log" >&2
 	rm -f "$tmp"
