@@ -19,9 +19,10 @@
 # changed through a link.
 #
 # The kernel is built out of tree in $SLOBA_CACHE/bench-kernel/uml-<alloc>-<key>
-# (key: the tree and the config fragments), configured as the ARCH=um
-# defaults plus bench/kernel/uml.config plus kernel/configs/<alloc>.config;
-# the build fails if an option the fragments set did not survive.  Older
+# (key: the tree and the config fragments), configured as
+# `make ARCH=um tinyconfig` plus bench/kernel/uml.config plus
+# kernel/configs/<alloc>.config (merge_config.sh, as kernel/build.sh does
+# for x86-64); it fails if an option the fragments set did not survive.  Older
 # trees and build folders of this script are removed when not in use.
 
 set -euo pipefail
@@ -147,9 +148,11 @@ check_config() {
 }
 
 if [ ! -f "$obj/.bench-config-ok" ]; then
-	say "configuring $obj (ARCH=um defaults + ${frags[*]##*/})"
+	say "configuring $obj (tinyconfig + ${frags[*]##*/})"
 	: > "$log"
-	cat "${frags[@]}" > "$obj/.config"
+	run "${kmake[@]}" tinyconfig || fail "make tinyconfig failed (log: $log)"
+	run env -C "$obj" ARCH=um "$tree/scripts/kconfig/merge_config.sh" -m \
+		.config "${frags[@]}" || fail "merge_config.sh failed (log: $log)"
 	run "${kmake[@]}" olddefconfig || fail "make olddefconfig failed (log: $log)"
 	bad=$(check_config)
 	[ -z "$bad" ] || { say "options the fragments ask for are not in $obj/.config:"; echo "$bad" >&2; exit 1; }
