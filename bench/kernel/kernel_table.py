@@ -8,8 +8,11 @@ bench/kernel/slab_bench.c), and for every allocator, bench and size takes
 the minimum and the median over all timed runs of all boots.  Writes them
 as one JSON list to OUT_JSON, one record per allocator, bench and size:
 
-  allocator, bench, size, ns_min, ns_median, runs, boots,
-  ratio_min, ratio_median   (to the best of SLUB and SLAB in that row)
+  allocator, bench, size,
+  ns_min, ns_median           ns of UML's CPU time per alloc+free pair
+  wall_ns_min, wall_ns_median the same in wall-clock time
+  runs, boots                 timed runs and boots they come from
+  ratio_min, ratio_median     to the best of SLUB and SLAB in that row
 
 and prints a table: one row per bench and size, one column per allocator,
 "min / median (ratio of the minimum)" in ns per alloc+free pair.
@@ -20,13 +23,13 @@ import statistics
 import sys
 
 LINE = re.compile(r"slab_bench: alloc=(\w+) bench=(\w+) size=(\d+) rep=(\d+) "
-                  r"pairs=(\d+) ps_per_pair=(\d+)")
+                  r"pairs=(\d+) ps_per_pair=(\d+) wall_ps_per_pair=(\d+)")
 ORDER = ["sloba", "slub", "slab", "slob"]
 PEERS = ["slub", "slab"]
 
 
 def parse(logs):
-    """{(allocator, bench, size): [ns, ...]} and boots per allocator."""
+    """{(allocator, bench, size): [(ns, wall ns), ...]}, boots per allocator."""
     runs, boots = {}, {}
     for log in logs:
         seen = set()
@@ -37,7 +40,7 @@ def parse(logs):
                     continue
                 alloc, bench, size = m.group(1), m.group(2), int(m.group(3))
                 runs.setdefault((alloc, bench, size), []).append(
-                    int(m.group(6)) / 1000.0)
+                    (int(m.group(6)) / 1000.0, int(m.group(7)) / 1000.0))
                 seen.add(alloc)
         for a in seen:
             boots[a] = boots.get(a, 0) + 1
@@ -57,10 +60,14 @@ def main():
         sys.exit("kernel_table.py: no slab_bench lines in the logs")
 
     recs = []
-    for (alloc, bench, size), ns in runs.items():
+    for (alloc, bench, size), samples in runs.items():
+        ns = [s[0] for s in samples]
+        wall = [s[1] for s in samples]
         recs.append({"allocator": alloc, "bench": bench, "size": size,
                      "ns_min": round(min(ns), 3),
                      "ns_median": round(statistics.median(ns), 3),
+                     "wall_ns_min": round(min(wall), 3),
+                     "wall_ns_median": round(statistics.median(wall), 3),
                      "runs": len(ns), "boots": boots[alloc]})
     rowkey = lambda r: (r["bench"], r["size"])
     for r in recs:
@@ -82,7 +89,7 @@ def main():
         f.write("\n")
 
     cell = {(rowkey(r), r["allocator"]): r for r in recs}
-    print("ns per alloc+free pair in UML, min / median over %s; "
+    print("ns of CPU time per alloc+free pair in UML, min / median over %s "
           "(ratio of the min to the best of SLUB and SLAB; lower is better)"
           % ", ".join("%s %d runs in %d boots"
                       % (a, max(r["runs"] for r in recs

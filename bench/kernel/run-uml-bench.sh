@@ -22,15 +22,15 @@ usage: ${0##*/} [--allocs 'sloba slub slab slob'] [--boots N] [--reps N]
                   [--pairs N] [--mem SIZE] [--timeout SEC]
   --allocs LIST  allocators to compare (default: all four)
   --boots N      boots per allocator (default 5)
-  --reps N       timed runs of each case per boot (default 5)
-  --pairs N      alloc+free pairs per timed run (default 200000)
+  --reps N       timed runs of each case per boot (default 10)
+  --pairs N      alloc+free pairs per timed run (default 50000)
   --mem SIZE     UML memory (default 256M)
   --timeout SEC  per boot (default 300)
 EOF
 	exit 2
 }
 
-allocs='sloba slub slab slob' boots=5 reps=5 pairs=200000 mem=256M timeout=300
+allocs='sloba slub slab slob' boots=5 reps=10 pairs=50000 mem=256M timeout=300
 while [ $# -gt 0 ]; do
 	[ $# -ge 2 ] || usage
 	case $1 in
