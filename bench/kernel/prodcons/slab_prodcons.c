@@ -52,6 +52,11 @@
 #include <linux/tracepoint.h>
 #include <linux/vmalloc.h>
 
+#ifndef CONFIG_TRACEPOINTS
+/* It counts page calls on tracepoints: see bench/kernel/prodcons.config. */
+#error "slab_prodcons needs a kernel with CONFIG_TRACEPOINTS"
+#endif
+
 #define PRODUCER_CPU	0
 #define CONSUMER_CPU	1
 #define MAX_SIZES	16
@@ -283,8 +288,8 @@ static void count_stop(void)
 
 /* ---------------------------------------------------------------- runs */
 
-static struct task_struct *start_thread(int (*fn)(void *), struct run *r,
-					int cpu, const char *name)
+static struct task_struct *start_bound(int (*fn)(void *), struct run *r,
+				       int cpu, const char *name)
 {
 	struct task_struct *t = kthread_create(fn, r, "%s/%d", name, cpu);
 
@@ -307,10 +312,10 @@ static bool run_once(struct run *r)
 	init_completion(&r->ready);
 	init_completion(&r->done);
 
-	c = start_thread(consumer, r, CONSUMER_CPU, "prodcons_c");
+	c = start_bound(consumer, r, CONSUMER_CPU, "prodcons_c");
 	if (IS_ERR(c))
 		return false;
-	p = start_thread(producer, r, PRODUCER_CPU, "prodcons_p");
+	p = start_bound(producer, r, PRODUCER_CPU, "prodcons_p");
 	if (IS_ERR(p)) {
 		WRITE_ONCE(r->failed, true);
 		wait_for_completion(&r->done);
