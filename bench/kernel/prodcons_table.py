@@ -14,14 +14,17 @@ userspace producer/consumer benchmark: records whose "platform" is
   page_calls_per_1000  mm_page_alloc + mm_page_free tracepoint hits per
                        1000 pairs, in the counting run (mean over boots)
   pages_per_1000       the pages those calls moved (2^order each)
-  locks_per_1000       SLOBA's shared-lock acquisitions: null, SLOBA does
-                       not count them yet
+  locks_per_1000       shared-lock acquisitions per 1000 pairs, from a
+                       "locks=N" on the count line; null when the module
+                       does not print one (today always: SLOBA does not
+                       count them yet, the others have no such counter)
   clock                "icount" (guest time = executed instructions) or
                        "wall"
   ratio                ns_per_pair over the best of SLUB and SLAB
 
 and prints a table, one row per pattern and size, one column per
-allocator: ns per pair (ratio) and page calls per 1000 pairs.
+allocator: ns per pair (ratio), page calls per 1000 pairs, and lock
+acquisitions per 1000 pairs where known.
 """
 import json
 import os
@@ -31,7 +34,7 @@ import sys
 
 COUNT = re.compile(r"slab_prodcons: alloc=(\w+) pattern=(\w+) size=(\d+) "
                    r"run=count pairs=(\d+) page_allocs=(\d+) "
-                   r"page_frees=(\d+) pages=(\d+)")
+                   r"page_frees=(\d+) pages=(\d+)(?: locks=(\d+))?")
 TIME = re.compile(r"slab_prodcons: alloc=(\w+) pattern=(\w+) size=(\d+) "
                   r"run=time rep=\d+ pairs=(\d+) ns=(\d+)")
 ORDER = ["sloba", "slub", "slab", "slob"]
@@ -48,9 +51,11 @@ def parse(logs):
                     key = (m.group(1), m.group(2), int(m.group(3)))
                     pairs = int(m.group(4))
                     calls = int(m.group(5)) + int(m.group(6))
+                    locks = m.group(8)
                     counts.setdefault(key, []).append(
                         (calls * 1000 / pairs, int(m.group(7)) * 1000 / pairs,
-                         pairs))
+                         pairs,
+                         int(locks) * 1000 / pairs if locks else None))
                     continue
                 m = TIME.search(line)
                 if m:
@@ -86,7 +91,9 @@ def main():
             "ns_min": round(min(times[key]), 2),
             "page_calls_per_1000": round(statistics.mean(x[0] for x in c), 2),
             "pages_per_1000": round(statistics.mean(x[1] for x in c), 2),
-            "locks_per_1000": None,
+            "locks_per_1000": (round(statistics.mean(x[3] for x in c), 2)
+                               if all(x[3] is not None for x in c)
+                               else None),
             "clock": clock,
         })
     row = lambda r: (r["pattern"], r["size"])
@@ -118,7 +125,8 @@ def main():
     cell = {(row(r), r["allocator"]): r for r in recs}
     print("kernel producer/consumer, CPU 0 allocates, CPU 1 frees; "
           "ns per pair (%s; ratio to the best of SLUB and SLAB) "
-          "| page-allocator calls per 1000 pairs" % clock)
+          "| page-allocator calls per 1000 pairs [| shared-lock "
+          "acquisitions per 1000 pairs, L]" % clock)
     print("%-6s %5s " % ("", "size") + " ".join("%24s" % a for a in allocs))
     rows = sorted({row(r) for r in recs},
                   key=lambda k: (["fifo", "burst"].index(k[0])
@@ -131,8 +139,10 @@ def main():
                 cols.append("%24s" % "-")
                 continue
             rt = "(%.2fx)" % r["ratio"] if r["ratio"] else ""
-            cols.append("%24s" % ("%.0f %s | %.1f" % (
-                r["ns_per_pair"], rt, r["page_calls_per_1000"])))
+            locks = ("" if r["locks_per_1000"] is None
+                     else " | %.0fL" % r["locks_per_1000"])
+            cols.append("%24s" % ("%.0f %s | %.1f%s" % (
+                r["ns_per_pair"], rt, r["page_calls_per_1000"], locks)))
         print("%-6s %5d " % k + " ".join(cols))
     print("%d kernel records written to %s (%d other records kept)"
           % (len(recs), out, len(kept)))
