@@ -383,6 +383,14 @@ static int __init slab_prodcons_init(void)
 		pr_err("slab_prodcons: error: ring must be a power of two, burst 1...2^20, pairs > 0\n");
 		return -EINVAL;
 	}
+	if (!strstr(patterns, "fifo") && !strstr(patterns, "burst")) {
+		pr_err("slab_prodcons: error: patterns must name fifo or burst\n");
+		return -EINVAL;
+	}
+	if (nr_sizes < 1) {
+		pr_err("slab_prodcons: error: no sizes\n");
+		return -EINVAL;
+	}
 	for (i = 0; i < nr_sizes; i++) {
 		if (!sizes[i] || sizes[i] > 8192) {
 			pr_err("slab_prodcons: error: size %u not in 1...8192\n",
