@@ -12,6 +12,8 @@ as one JSON list to OUT_JSON, one record per allocator, bench and size:
   ns_min, ns_median           ns of UML's CPU time per alloc+free pair
   wall_ns_min, wall_ns_median the same in wall-clock time
   runs, boots                 timed runs and boots they come from
+  pairs                       pairs per timed run (the fewest, if slow
+                              runs were shortened)
   ratio_min, ratio_median     to the best of SLUB and SLAB in that row
 
 and prints a table: one row per bench and size, one column per allocator,
@@ -29,7 +31,8 @@ PEERS = ["slub", "slab"]
 
 
 def parse(logs):
-    """{(allocator, bench, size): [(ns, wall ns), ...]}, boots per allocator."""
+    """{(allocator, bench, size): [(ns, wall ns, pairs), ...]} and boots
+    per allocator."""
     runs, boots = {}, {}
     for log in logs:
         seen = set()
@@ -40,7 +43,8 @@ def parse(logs):
                     continue
                 alloc, bench, size = m.group(1), m.group(2), int(m.group(3))
                 runs.setdefault((alloc, bench, size), []).append(
-                    (int(m.group(6)) / 1000.0, int(m.group(7)) / 1000.0))
+                    (int(m.group(6)) / 1000.0, int(m.group(7)) / 1000.0,
+                     int(m.group(5))))
                 seen.add(alloc)
         for a in seen:
             boots[a] = boots.get(a, 0) + 1
@@ -68,7 +72,8 @@ def main():
                      "ns_median": round(statistics.median(ns), 3),
                      "wall_ns_min": round(min(wall), 3),
                      "wall_ns_median": round(statistics.median(wall), 3),
-                     "runs": len(ns), "boots": boots[alloc]})
+                     "runs": len(ns), "boots": boots[alloc],
+                     "pairs": min(s[2] for s in samples)})
     rowkey = lambda r: (r["bench"], r["size"])
     for r in recs:
         peers = [p for p in recs if rowkey(p) == rowkey(r)

@@ -12,8 +12,10 @@
  *   batch  10,000 allocations, then the 10,000 frees in allocation order.
  *
  * Each allocation writes the object's first byte and each batch free reads
- * it first, as bench/user_bench.c does.  Every case runs once untimed to
- * warm up, then `reps` times; each timed run prints one line:
+ * it first, as bench/user_bench.c does.  Every case runs 10,000 pairs
+ * untimed to warm up, then `reps` times `pairs` pairs (fewer, down to
+ * 10,000, when that would take more than 20 ms); each timed run prints one
+ * line:
  *
  *   slab_bench: alloc=slub bench=kmalloc_pair size=64 rep=0 pairs=200000
  *               ps_per_pair=13250 wall_ps_per_pair=13302   (one line)
@@ -72,6 +74,7 @@ static u64 cpu_ns(void)
 #endif
 
 #define BATCH		10000
+#define RUN_NS		(20 * NSEC_PER_MSEC)
 #define NR_CACHES	3
 
 #if defined(CONFIG_SLOBA)
@@ -228,16 +231,29 @@ static const unsigned int cache_sizes[NR_CACHES] = { 32, 128, 512 };
 /* Runs one case: a warm-up, then @reps timed runs of @n pairs each. */
 static void run_case(const struct bench_case *c, unsigned long n)
 {
+	unsigned long limit;
 	unsigned int r;
+	u64 t0, t1;
 
-	if (!c->run(c->cache, n)) {
+	t0 = cpu_ns();
+	if (!c->run(c->cache, BATCH)) {
 		pr_err("slab_bench: error: %s size %u: allocation failed\n",
 		       c->bench, c->size);
 		errors++;
 		return;
 	}
+	t1 = cpu_ns();
+	/*
+	 * A case so slow that a run would take more than RUN_NS (SLOB's
+	 * batches take microseconds per pair) runs fewer pairs, down to one
+	 * batch, so that a boot stays short.
+	 */
+	limit = div64_u64((u64)RUN_NS * BATCH, max(t1 - t0, 1ULL));
+	if (limit < n)
+		n = max_t(unsigned long, rounddown(limit, BATCH), BATCH);
+
 	for (r = 0; r < reps; r++) {
-		u64 t0, t1, w0, w1;
+		u64 w0, w1;
 		bool ok;
 
 		w0 = ktime_get_ns();
