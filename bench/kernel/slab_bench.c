@@ -12,7 +12,7 @@
  *   batch  10,000 allocations, then the 10,000 frees in allocation order.
  *
  * Each allocation writes the object's first byte and each batch free reads
- * it first, as bench/user_bench.c does.  Every case runs 10,000 pairs
+ * it first, as bench/user_bench.c does.  Every case runs 2 x 10,000 pairs
  * untimed to warm up, then `reps` times `pairs` pairs (fewer, down to
  * 10,000, when that would take more than 20 ms); each timed run prints one
  * line:
@@ -228,26 +228,31 @@ static struct bench_case kmalloc_cases[] = {
 
 static const unsigned int cache_sizes[NR_CACHES] = { 32, 128, 512 };
 
-/* Runs one case: a warm-up, then @reps timed runs of @n pairs each. */
+/* Runs one case: a warm-up, then @reps timed runs of up to @n pairs each. */
 static void run_case(const struct bench_case *c, unsigned long n)
 {
 	unsigned long limit;
 	unsigned int r;
 	u64 t0, t1;
 
-	t0 = cpu_ns();
-	if (!c->run(c->cache, BATCH)) {
-		pr_err("slab_bench: error: %s size %u: allocation failed\n",
-		       c->bench, c->size);
-		errors++;
-		return;
-	}
-	t1 = cpu_ns();
 	/*
-	 * A case so slow that a run would take more than RUN_NS (SLOB's
-	 * batches take microseconds per pair) runs fewer pairs, down to one
-	 * batch, so that a boot stays short.
+	 * Two batches warm up: the first may fault memory in on the host,
+	 * the second says how fast the case is.  A case so slow that a run
+	 * would take more than RUN_NS (SLOB's batches take microseconds per
+	 * pair) runs fewer pairs, down to one batch, so a boot stays short.
 	 */
+	t0 = 0;
+	t1 = 0;
+	for (r = 0; r < 2; r++) {
+		t0 = cpu_ns();
+		if (!c->run(c->cache, BATCH)) {
+			pr_err("slab_bench: error: %s size %u: allocation failed\n",
+			       c->bench, c->size);
+			errors++;
+			return;
+		}
+		t1 = cpu_ns();
+	}
 	limit = div64_u64((u64)RUN_NS * BATCH, max(t1 - t0, 1ULL));
 	if (limit < n)
 		n = max_t(unsigned long, rounddown(limit, BATCH), BATCH);
