@@ -2,10 +2,10 @@
 #
 # The kernel benchmarks of bench/kernel/ (see bench/kernel/README.md):
 #
-#   make bench-kernel [BENCH_KERNEL_ARGS='--boots 5 --reps 5 --allocs ...']
+#   make bench-kernel [BENCH_KERNEL_ARGS='--boots 5 --reps 10 --allocs ...']
 #       slab micro-benchmark built into UML kernels (SLOBA, SLUB, SLAB, SLOB),
 #       native speed, one CPU -> $(BUILD)/bench/kernel.json and kernel.txt
-#   make bench-prodcons [BENCH_PRODCONS_ARGS='--boots 1 --wall -- pairs=...']
+#   make bench-prodcons [BENCH_PRODCONS_ARGS='--boots 1 --parallel -- pairs=...']
 #       producer/consumer across two CPUs, a module on x86-64 QEMU guests
 #       -> platform "kernel" records of $(BUILD)/bench/prodcons.json
 #

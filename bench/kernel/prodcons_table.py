@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0-only
-"""prodcons_table.py [--clock icount|wall] OUT_JSON LOG...
+"""prodcons_table.py [--vcpus round-robin|parallel] OUT_JSON LOG...
 
 Reads the console logs of `make bench-prodcons` (the "slab_prodcons: ..."
 lines of bench/kernel/prodcons/slab_prodcons.c) and writes one record per
@@ -18,8 +18,8 @@ userspace producer/consumer benchmark: records whose "platform" is
                        "locks=N" on the count line; null when the module
                        does not print one (today always: SLOBA does not
                        count them yet, the others have no such counter)
-  clock                "icount" (guest time = executed instructions) or
-                       "wall"
+  vcpus                how QEMU ran the two vCPUs: "round-robin" (in
+                       turn on one host thread) or "parallel"
   ratio                ns_per_pair over the best of SLUB and SLAB
 
 and prints a table, one row per pattern and size, one column per
@@ -67,11 +67,11 @@ def parse(logs):
 
 def main():
     args = sys.argv[1:]
-    clock = "icount"
-    if len(args) >= 2 and args[0] == "--clock":
-        clock = args[1]
+    vcpus = "round-robin"
+    if len(args) >= 2 and args[0] == "--vcpus":
+        vcpus = args[1]
         args = args[2:]
-    if len(args) < 2 or clock not in ("icount", "wall"):
+    if len(args) < 2 or vcpus not in ("round-robin", "parallel"):
         sys.exit(__doc__)
     out, logs = args[0], args[1:]
     counts, times = parse(logs)
@@ -94,7 +94,7 @@ def main():
             "locks_per_1000": (round(statistics.mean(x[3] for x in c), 2)
                                if all(x[3] is not None for x in c)
                                else None),
-            "clock": clock,
+            "vcpus": vcpus,
         })
     row = lambda r: (r["pattern"], r["size"])
     for r in recs:
@@ -124,9 +124,9 @@ def main():
     allocs += sorted({r["allocator"] for r in recs} - set(allocs))
     cell = {(row(r), r["allocator"]): r for r in recs}
     print("kernel producer/consumer, CPU 0 allocates, CPU 1 frees; "
-          "ns per pair (%s; ratio to the best of SLUB and SLAB) "
+          "ns per pair (%s vCPUs; ratio to the best of SLUB and SLAB) "
           "| page-allocator calls per 1000 pairs [| shared-lock "
-          "acquisitions per 1000 pairs, L]" % clock)
+          "acquisitions per 1000 pairs, L]" % vcpus)
     print("%-6s %5s " % ("", "size") + " ".join("%24s" % a for a in allocs))
     rows = sorted({row(r) for r in recs},
                   key=lambda k: (["fifo", "burst"].index(k[0])

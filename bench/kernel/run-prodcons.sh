@@ -7,10 +7,14 @@
 # with kernel/build.sh --config bench/kernel/prodcons.config (tracepoints
 # on; cached like every kernel/build.sh folder) and the module against it,
 # boots it in QEMU (guest/boot.sh --smp 2) with the module loaded by the
-# guest command, and keeps the console log.  By default QEMU clocks the
-# guest by executed instructions (-icount shift=0: one instruction is one
-# ns), which makes times repeatable on a loaded host; --wall runs both
-# vCPUs in parallel on host threads instead (wall-clock time, noisy).
+# guest command, and keeps the console log.  By default QEMU runs the two
+# vCPUs in turn on one host thread (-accel tcg,thread=single), so a run's
+# time is the work of both CPUs, whoever else shares the host's cores;
+# --parallel gives each vCPU its own host thread (QEMU's default), which
+# lets them contend for real but makes times depend on how the host
+# schedules the two threads.  (-icount, which would clock the guest by
+# instructions, hangs QEMU 7.2 while a 2-CPU x86-64 guest brings up its
+# second CPU.)
 # prodcons_table.py then puts the records with platform "kernel" into
 # $BUILD/bench/prodcons.json (records of other platforms stay) and prints a
 # table, also written to $BUILD/bench/prodcons-kernel.txt.
@@ -22,11 +26,11 @@ BUILD=${BUILD:-$repo/build}
 
 usage() {
 	cat >&2 <<EOF
-usage: ${0##*/} [--allocs 'sloba slub slab slob'] [--boots N] [--wall]
+usage: ${0##*/} [--allocs 'sloba slub slab slob'] [--boots N] [--parallel]
                   [--timeout SEC] [-- MODULE_PARAMS...]
   --allocs LIST  allocators to compare (default: all four)
-  --boots N      boots per allocator (default 1; with --wall, use more)
-  --wall         no -icount: wall-clock time, vCPUs in parallel
+  --boots N      boots per allocator (default 1)
+  --parallel     each vCPU on its own host thread (default: in turn on one)
   --timeout SEC  per boot (default 900)
   MODULE_PARAMS  for slab_prodcons.ko, e.g. pairs=20000 reps=1
                  sizes=64,4096 patterns=fifo ring=128 burst=1000
@@ -34,14 +38,14 @@ EOF
 	exit 2
 }
 
-allocs='sloba slub slab slob' boots=1 wall=0 timeout=900
+allocs='sloba slub slab slob' boots=1 parallel=0 timeout=900
 params=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	--allocs) [ $# -ge 2 ] || usage; allocs=$2; shift 2 ;;
 	--boots) [ $# -ge 2 ] || usage; boots=$2; shift 2 ;;
 	--timeout) [ $# -ge 2 ] || usage; timeout=$2; shift 2 ;;
-	--wall) wall=1; shift ;;
+	--parallel) parallel=1; shift ;;
 	--) shift; params=("$@"); break ;;
 	*) usage ;;
 	esac
@@ -62,9 +66,8 @@ work=$out/prodcons-kernel
 rm -rf "$work"
 mkdir -p "$work"
 
-clock=icount
-qemu_args=(-icount shift=0)
-[ "$wall" = 0 ] || { clock=wall; qemu_args=(); }
+vcpus=round-robin accel=tcg,thread=single
+[ "$parallel" = 0 ] || { vcpus=parallel; accel=tcg; }
 
 declare -A bzimage
 t0=$(date +%s)
@@ -87,11 +90,11 @@ for ((b = 1; b <= boots; b++)); do
 	for a in $allocs; do
 		log=$work/$a-$b.log
 		tb=$(date +%s)
-		"$repo/guest/boot.sh" --kernel "${bzimage[$a]}" --smp 2 --mem 512M \
+		"$repo/guest/boot.sh" --kernel "${bzimage[$a]}" --smp 2 --mem 512M --accel "$accel" \
 			--timeout "$timeout" --log "$log" \
 			--extra "$work/module-$a/slab_prodcons.ko:/root/slab_prodcons.ko" \
 			--cmd "insmod /root/slab_prodcons.ko ${params[*]+"${params[*]}"} && rmmod slab_prodcons" \
-			-- "${qemu_args[@]+"${qemu_args[@]}"}" > /dev/null 2> "$work/$a-$b.boot"
+			> /dev/null 2> "$work/$a-$b.boot"
 		rc=$?
 		printf 'bench-prodcons: boot %d %-5s %4ds' "$b" "$a" $(($(date +%s) - tb))
 		if [ "$rc" = 0 ] && grep -q "slab_prodcons: done, 0 errors" "$log"; then
@@ -107,6 +110,6 @@ done
 echo "bench-prodcons: $boots boot(s) of each in $(($(date +%s) - t0))s"
 [ "$status" = 0 ] || exit 1
 
-python3 "$here/prodcons_table.py" --clock "$clock" "$out/prodcons.json" "$work"/*.log |
+python3 "$here/prodcons_table.py" --vcpus "$vcpus" "$out/prodcons.json" "$work"/*.log |
 	tee "$out/prodcons-kernel.txt"
 exit "${PIPESTATUS[0]}"

@@ -21,17 +21,17 @@
  * allocations) and mm_page_free (every freed block, whatever its order),
  * on every CPU, so they include the few calls the rest of the idle guest
  * makes meanwhile; their pages (2^order each) are counted too.  A waiting
- * side spins with cpu_relax(), which under QEMU's round-robin TCG (with
- * -icount) also hands the host thread to the other vCPU, and lets the
- * scheduler in: the kernel is not preemptible.
+ * side spins with cpu_relax(), which under QEMU's round-robin TCG
+ * (thread=single) also hands the host thread to the other vCPU, and lets
+ * the scheduler in: the kernel is not preemptible.
  *
  * Results are printed as one line per run, parsed by
  * bench/kernel/prodcons_table.py:
  *
- *   slab_prodcons: alloc=slub pattern=fifo size=64 run=count pairs=100000
+ *   slab_prodcons: alloc=slub pattern=fifo size=64 run=count pairs=20000
  *                  page_allocs=3 page_frees=2 pages=5
  *   slab_prodcons: alloc=slub pattern=fifo size=64 run=time rep=0
- *                  pairs=100000 ns=4123456
+ *                  pairs=20000 ns=4123456
  *
  * (each on one line) *
  * and "slab_prodcons: done, N errors" last.  Everything happens while the
@@ -81,13 +81,13 @@ static int nr_sizes = 10;
 module_param_array(sizes, uint, &nr_sizes, 0444);
 MODULE_PARM_DESC(sizes, "kmalloc sizes, 1...8192 (default 8,16,...,4096)");
 
-static unsigned long pairs = 100000;
+static unsigned long pairs = 20000;
 module_param(pairs, ulong, 0444);
-MODULE_PARM_DESC(pairs, "alloc+free pairs per run (default 100000)");
+MODULE_PARM_DESC(pairs, "alloc+free pairs per run (default 20000)");
 
-static unsigned int reps = 3;
+static unsigned int reps = 5;
 module_param(reps, uint, 0444);
-MODULE_PARM_DESC(reps, "timed runs per pattern and size (default 3)");
+MODULE_PARM_DESC(reps, "timed runs per pattern and size (default 5)");
 
 static unsigned int ring = 128;
 module_param(ring, uint, 0444);
