@@ -29,7 +29,7 @@ usage() {
 usage: ${0##*/} [--allocs 'sloba slub slab slob'] [--boots N] [--parallel]
                   [--timeout SEC] [-- MODULE_PARAMS...]
   --allocs LIST  allocators to compare (default: all four)
-  --boots N      boots per allocator (default 1)
+  --boots N      boots per allocator (default 2)
   --parallel     each vCPU on its own host thread (default: in turn on one)
   --timeout SEC  per boot (default 900)
   MODULE_PARAMS  for slab_prodcons.ko, e.g. pairs=20000 reps=1
@@ -38,7 +38,7 @@ EOF
 	exit 2
 }
 
-allocs='sloba slub slab slob' boots=1 parallel=0 timeout=900
+allocs='sloba slub slab slob' boots=2 parallel=0 timeout=900
 params=()
 while [ $# -gt 0 ]; do
 	case $1 in
