@@ -45,6 +45,8 @@ usage: ${0##*/} --kernel BZIMAGE [options] [-- QEMU_ARGS...]
   --cmd 'COMMAND'     run this shell command, report its status, power off
   --mem SIZE          guest memory (default 512M)
   --smp N             guest CPUs (default 2)
+  --accel SPEC        QEMU accelerator (default tcg; e.g. tcg,thread=single
+                      runs every vCPU in turn on one host thread)
   --append 'ARGS'     extra kernel command line arguments
   --timeout SEC       kill the guest after SEC seconds (0: never; default
                       300 with --cmd or without a terminal, else 0)
@@ -59,13 +61,13 @@ EOF
 	exit 2
 }
 
-kernel='' initrd='' cmd='' mem=512M smp=2 append='' timeout='' log='' gdb=0
+kernel='' initrd='' cmd='' mem=512M smp=2 accel=tcg append='' timeout='' log='' gdb=0
 oops_panic=1
 extras=() modules=() ignores=() qemu_extra=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kernel | --initrd | --extra | --module | --cmd | --mem | --smp | \
-	--append | --timeout | --log | --ignore)
+	--accel | --append | --timeout | --log | --ignore)
 		[ $# -ge 2 ] || usage
 		case $1 in
 		--kernel) kernel=$2 ;;
@@ -75,6 +77,7 @@ while [ $# -gt 0 ]; do
 		--cmd) cmd=$2 ;;
 		--mem) mem=$2 ;;
 		--smp) smp=$2 ;;
+		--accel) accel=$2 ;;
 		--append) append="$append $2" ;;
 		--timeout) timeout=$2 ;;
 		--log) log=$2 ;;
@@ -161,7 +164,7 @@ cmdline="console=$console panic=-1"
 [ "$gdb" = 0 ] || cmdline="$cmdline nokaslr"
 cmdline="$cmdline$append"
 
-qemu=($qemu_bin -accel tcg -nographic -no-reboot -nic none
+qemu=($qemu_bin -accel "$accel" -nographic -no-reboot -nic none
 	-m "$mem" -smp "$smp")
 [ $arch = x86_64 ] || qemu+=(-M virt -cpu cortex-a57)
 qemu+=(
