@@ -538,8 +538,12 @@ static void debug_alloc(struct kmem_cache *s, void *obj, bool used)
 			check_red(s, obj, SLOBA_RED_INACTIVE);
 		set_red(s, obj, SLOBA_RED_ACTIVE);
 	}
-	if (s->sflags & SLOBA_F_TRACK)
+	if (s->sflags & SLOBA_F_TRACK) {
 		plat_set_track(s, obj_track(s, obj, true));
+		if (!used)	/* never freed: no free track yet */
+			memset(obj_track(s, obj, false), 0,
+			       sizeof(struct sloba_track));
+	}
 }
 
 /* ---------------------------------------------------------------------
@@ -1167,7 +1171,8 @@ int sloba_cache_setup(struct kmem_cache *s)
 		align = sizeof(void *);
 	dflags = s->flags & (SLAB_CONSISTENCY_CHECKS | SLAB_POISON |
 			     SLAB_RED_ZONE | SLAB_STORE_USER);
-	if (plat_debug_all())
+	/* SLAB_NO_USER_FLAGS: a self-test cache keeps only its own flags */
+	if (plat_debug_all() && !(s->flags & SLAB_NO_USER_FLAGS))
 		dflags = SLAB_CONSISTENCY_CHECKS | SLAB_POISON |
 			 SLAB_RED_ZONE | SLAB_STORE_USER;
 	debug = dflags != 0;

@@ -15,6 +15,10 @@
 #             one must be caught (a KASAN, KFENCE or usercopy report, an
 #             oops or a WARN, and no "lkdtm: FAIL"); needs lkdtm.ko loaded,
 #             kasan_multi_shot and no oops=panic
+#   kmemleak  kernel objects of files, directories, pipes and processes
+#             come and go, then two kmemleak scans find no unreferenced
+#             object (booted with kmemleak=on; the allocator's KUnit suite,
+#             run at boot, adds kmalloc(0) and the rest of the slab API)
 #
 # Every check is counted; the last line is "distro: N passed, M failed" and
 # the exit status is 1 on any failure.
@@ -132,7 +136,7 @@ lkdtm() {
 	check "lkdtm's debugfs entry" [ -w $d ]
 	[ -w $d ] || return
 	for t in SLAB_LINEAR_OVERFLOW READ_AFTER_FREE WRITE_AFTER_FREE \
-		SLAB_FREE_DOUBLE SLAB_FREE_PAGE SLAB_INIT_ON_ALLOC \
+		SLAB_FREE_DOUBLE SLAB_FREE_CROSS SLAB_FREE_PAGE SLAB_INIT_ON_ALLOC \
 		USERCOPY_SLAB_SIZE_TO USERCOPY_SLAB_SIZE_FROM \
 		USERCOPY_SLAB_WHITELIST_TO USERCOPY_SLAB_WHITELIST_FROM; do
 		n=$(dmesg | wc -l)
@@ -155,12 +159,36 @@ lkdtm() {
 	done
 }
 
+kmemleak() {
+	k=/sys/kernel/debug/kmemleak
+	check "kmemleak is on" [ -w $k ]
+	[ -w $k ] || return
+	mkdir -p /tmp/kml
+	i=0
+	while [ $i -lt 1000 ]; do
+		echo $i > /tmp/kml/f$i
+		[ $((i % 50)) != 0 ] || { mkdir /tmp/kml/d$i; echo $i | cat > /dev/null; }
+		i=$((i + 1))
+	done
+	rm -rf /tmp/kml
+	# An object is reported when two scans found nothing pointing to it
+	# and it is older than 5 s (kmemleak's minimum age).
+	check "first kmemleak scan" sh -c "echo scan > $k"
+	sleep 6
+	check "second kmemleak scan" sh -c "echo scan > $k"
+	n=$(grep -c '^unreferenced object' $k)
+	echo "distro: kmemleak: $n suspected leaks"
+	head -n 100 $k
+	check "kmemleak finds no leak" [ "$n" = 0 ]
+}
+
 for group in "$@"; do
 	case $group in
 	memcg) memcg ;;
 	failslab) failslab ;;
 	lkdtm) lkdtm ;;
-	*) echo "usage: distro-checks.sh memcg|failslab|lkdtm..." >&2; exit 2 ;;
+	kmemleak) kmemleak ;;
+	*) echo "usage: distro-checks.sh memcg|failslab|lkdtm|kmemleak..." >&2; exit 2 ;;
 	esac
 done
 echo "distro: $pass passed, $fail failed"

@@ -8,6 +8,7 @@
  * and in the x86_64 guest.
  */
 #include <kunit/test.h>
+#include <linux/debugobjects.h>
 #include <linux/delay.h>
 #include <linux/kasan.h>
 #include <linux/hrtimer.h>
@@ -575,18 +576,26 @@ static void sloba_test_red_zone(struct kunit *test)
 	p[100] = 0x42;
 	kasan_enable_current();
 	kmem_cache_free(s, p);
+	/* KASAN's quarantine may hold it: shrinking hands it back */
+	kmem_cache_shrink(s);
 	KUNIT_EXPECT_EQ(test, sloba_reports, 1);
 	KUNIT_EXPECT_EQ(test, info_of(s).active_objs, 0UL);
 	sloba_reports = 0;
 	kmem_cache_destroy(s);
 }
 
-/* A debug cache finds a double free that is not the latest free. */
+/*
+ * A debug cache finds a double free that is not the latest free.  The
+ * cache is SLAB_TYPESAFE_BY_RCU, whose objects KASAN leaves to the
+ * allocator (they may be read after free for a grace period), so the
+ * check is SLOBA's own with KASAN too.
+ */
 static void sloba_test_double_free_debug(struct kunit *test)
 {
 	struct kmem_cache *s = own_cache("sloba-kunit-df", 64,
 					 SLAB_CONSISTENCY_CHECKS |
-					 SLAB_STORE_USER);
+					 SLAB_STORE_USER |
+					 SLAB_TYPESAFE_BY_RCU);
 	void *a, *b;
 
 	KUNIT_ASSERT_NOT_NULL(test, s);
@@ -602,6 +611,17 @@ static void sloba_test_double_free_debug(struct kunit *test)
 	kmem_cache_destroy(s);
 }
 
+static void expect_cache_name(struct kunit *test, const void *p,
+			      const char *dma, const char *rcl, size_t size)
+{
+	char name[32];
+
+	/* the class of the size: 64 here, 128 where kmalloc's minimum is */
+	snprintf(name, sizeof(name), "%skmalloc-%s%zu", dma, rcl,
+		 kmalloc_size_roundup(size));
+	KUNIT_EXPECT_STREQ(test, virt_to_slab(p)->slab_cache->name, name);
+}
+
 /*
  * kmalloc's types have caches of their own: reclaimable memory, and DMA
  * memory from ZONE_DMA where the kernel has one.
@@ -611,19 +631,16 @@ static void sloba_test_kmalloc_types(struct kunit *test)
 	void *p = kmalloc(64, GFP_KERNEL | __GFP_RECLAIMABLE);
 
 	KUNIT_ASSERT_NOT_NULL(test, p);
-	KUNIT_EXPECT_STREQ(test, virt_to_slab(p)->slab_cache->name,
-			   "kmalloc-rcl-64");
+	expect_cache_name(test, p, "", "rcl-", 64);
 	kfree(p);
 	p = kmalloc(64, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, p);
-	KUNIT_EXPECT_STREQ(test, virt_to_slab(p)->slab_cache->name,
-			   "kmalloc-64");
+	expect_cache_name(test, p, "", "", 64);
 	kfree(p);
 #ifdef CONFIG_ZONE_DMA
 	p = kmalloc(100, GFP_KERNEL | GFP_DMA);
 	KUNIT_ASSERT_NOT_NULL(test, p);
-	KUNIT_EXPECT_STREQ(test, virt_to_slab(p)->slab_cache->name,
-			   "dma-kmalloc-112");
+	expect_cache_name(test, p, "dma-", "", 100);
 	KUNIT_EXPECT_EQ(test, page_zonenum(virt_to_page(p)), ZONE_DMA);
 	kfree(p);
 #endif
@@ -640,14 +657,17 @@ static void sloba_test_carving_order(struct kunit *test)
 	void *p[32];
 
 	KUNIT_ASSERT_NOT_NULL(test, s);
+	/* 32 a page, or fewer when debugging or KASAN adds to each */
 	n = info_of(s).objperslab;
-	KUNIT_ASSERT_EQ(test, n, 32U);
+	KUNIT_ASSERT_EQ(test, n, (unsigned int)(PAGE_SIZE << s->order) / s->size);
+	KUNIT_ASSERT_GE(test, n, 2U);
+	n = min_t(unsigned int, n, ARRAY_SIZE(p));
 	for (i = 0; i < n; i++) {
 		p[i] = kmem_cache_alloc(s, GFP_KERNEL);
 		KUNIT_ASSERT_NOT_NULL(test, p[i]);
 	}
 	for (i = 1; i < n; i++)
-		descending += p[i] == p[i - 1] - 128;
+		descending += p[i] == p[i - 1] - s->size;
 	if (IS_ENABLED(CONFIG_SLAB_FREELIST_RANDOM))
 		KUNIT_EXPECT_LT(test, descending, n - 1);
 	else
@@ -660,16 +680,21 @@ static void sloba_test_carving_order(struct kunit *test)
 /*
  * The reaper: a CPU that stops using a cache gives its lists back within
  * two passes (two to four seconds of its being awake), without memory
- * pressure.
+ * pressure.  The cache has CPU lists under sloba_debug too
+ * (SLAB_NO_USER_FLAGS), and its frees reach them under KASAN too, which
+ * does not quarantine SLAB_TYPESAFE_BY_RCU objects.
  */
 static void sloba_test_reaper(struct kunit *test)
 {
-	struct kmem_cache *s = own_cache("sloba-kunit-reap", 256, 0);
+	struct kmem_cache *s = own_cache("sloba-kunit-reap", 256,
+					 SLAB_NO_USER_FLAGS |
+					 SLAB_TYPESAFE_BY_RCU);
 	struct sloba_cache_info info;
 	void *p[20];
 	int i;
 
 	KUNIT_ASSERT_NOT_NULL(test, s);
+	KUNIT_ASSERT_FALSE(test, s->sflags & SLOBA_F_DEBUG);
 	for (i = 0; i < ARRAY_SIZE(p); i++) {
 		p[i] = kmem_cache_alloc(s, GFP_KERNEL);
 		KUNIT_ASSERT_NOT_NULL(test, p[i]);
@@ -715,6 +740,76 @@ static void sloba_test_counters(struct kunit *test)
 	kmem_cache_destroy(s);
 }
 
+/*
+ * Bits no slab may ask for (GFP_SLAB_BUG_MASK) are reported and dropped
+ * where they would reach the page allocator, as under SLAB and SLUB: for
+ * a new slab and for a kmalloc above the size classes.
+ */
+static void sloba_test_gfp_bug_mask(struct kunit *test)
+{
+	struct kmem_cache *s = own_cache("sloba-kunit-gfp", 128, 0);
+	size_t large = KMALLOC_MAX_CACHE_SIZE + 1;
+	void *p;
+
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	p = kmem_cache_alloc(s, GFP_KERNEL | __GFP_HIGHMEM);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	KUNIT_EXPECT_EQ(test, sloba_reports, 1);
+	kmem_cache_free(s, p);
+	kmem_cache_destroy(s);
+	/* Not a constant: slab.h's inline kmalloc_large() is not SLOBA's. */
+	OPTIMIZER_HIDE_VAR(large);
+	p = kmalloc(large, GFP_KERNEL | __GFP_HIGHMEM);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	KUNIT_EXPECT_EQ(test, sloba_reports, 2);
+	kfree(p);
+	sloba_reports = 0;
+}
+
+#ifdef CONFIG_DEBUG_OBJECTS_FREE
+/*
+ * Freeing memory makes debugobjects forget the objects that lived in it
+ * (debug_check_no_obj_freed()).  Probed without a report: activating an
+ * object that debugobjects does not track asks its descriptor whether it
+ * is a static object, which it never asks for a tracked one.
+ */
+static int sloba_odebug_asked;
+
+static bool sloba_odebug_is_static(void *addr)
+{
+	sloba_odebug_asked++;
+	return true;
+}
+
+static const struct debug_obj_descr sloba_odebug_descr = {
+	.name = "sloba_kunit",
+	.is_static_object = sloba_odebug_is_static,
+};
+
+static void sloba_test_debugobjects_free(struct kunit *test)
+{
+	/* A cache of its own: nobody else reuses the object meanwhile. */
+	struct kmem_cache *s = own_cache("sloba-kunit-odebug", 64, 0);
+	void *p;
+
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	p = kmem_cache_alloc(s, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	sloba_odebug_asked = 0;
+	debug_object_init(p, &sloba_odebug_descr);
+	debug_object_activate(p, &sloba_odebug_descr);
+	KUNIT_EXPECT_EQ(test, sloba_odebug_asked, 0);	/* tracked */
+	/* Inactive: freeing an active object would be a report. */
+	debug_object_deactivate(p, &sloba_odebug_descr);
+	kmem_cache_free(s, p);
+	debug_object_activate(p, &sloba_odebug_descr);
+	KUNIT_EXPECT_EQ(test, sloba_odebug_asked, 1);	/* forgotten */
+	debug_object_deactivate(p, &sloba_odebug_descr);
+	debug_object_free(p, &sloba_odebug_descr);
+	kmem_cache_destroy(s);
+}
+#endif
+
 static struct kunit_case sloba_test_cases[] = {
 	KUNIT_CASE(sloba_test_cache_lifecycle),
 	KUNIT_CASE(sloba_test_kmalloc_sizes),
@@ -737,6 +832,10 @@ static struct kunit_case sloba_test_cases[] = {
 	KUNIT_CASE(sloba_test_carving_order),
 	KUNIT_CASE(sloba_test_reaper),
 	KUNIT_CASE(sloba_test_counters),
+	KUNIT_CASE(sloba_test_gfp_bug_mask),
+#ifdef CONFIG_DEBUG_OBJECTS_FREE
+	KUNIT_CASE(sloba_test_debugobjects_free),
+#endif
 	{}
 };
 

@@ -51,18 +51,57 @@ __setup("sloba_debug", setup_sloba_debug);
  */
 
 /*
+ * A KUnit test that provokes reports on purpose counts them in its
+ * "sloba_reports" resource instead of WARNing (as SLUB's "slab_errors").
+ */
+static bool sloba_kunit_report(void)
+{
+#if IS_ENABLED(CONFIG_KUNIT)
+	struct kunit_resource *resource;
+
+	if (likely(!current->kunit_test))
+		return false;
+	resource = kunit_find_named_resource(current->kunit_test,
+					     "sloba_reports");
+	if (!resource)
+		return false;
+	(*(int *)resource->data)++;
+	kunit_put_resource(resource);
+	return true;
+#else
+	return false;
+#endif
+}
+
+/*
+ * GFP_SLAB_BUG_MASK bits (a zone no slab may come from, bits beyond the
+ * gfp range) are dropped with slab_common's report and stack dump, as
+ * under SLAB and SLUB, when they reach the page allocator: for a new slab
+ * and for a large kmalloc.  A KUnit test that passes them on purpose
+ * counts the report instead.
+ */
+static gfp_t sloba_fix_flags(gfp_t gfp)
+{
+	if (!sloba_kunit_report())
+		return kmalloc_fix_flags(gfp);
+	pr_info("SLOBA (expected by the test): unexpected gfp %#x dropped\n",
+		(__force unsigned int)(gfp & GFP_SLAB_BUG_MASK));
+	return gfp & ~GFP_SLAB_BUG_MASK;
+}
+
+/*
  * The page allocator sees only how hard to try and where, as under SLUB:
  * zone, mobility, accounting (__GFP_ACCOUNT charges objects, not the
  * slab's pages) and zeroing come from the cache, not from the object's
  * request (a GFP_DMA caller does not put a DMA page into a normal cache),
- * and bits no slab may ask for are reported once and dropped
- * (kmalloc_fix_flags()).
+ * and bits no slab may ask for are reported and dropped
+ * (sloba_fix_flags()).
  */
 static gfp_t slab_page_gfp(struct kmem_cache *s, gfp_t gfp,
 			   unsigned int order, bool may_fail)
 {
 	if (unlikely(gfp & GFP_SLAB_BUG_MASK))
-		gfp = kmalloc_fix_flags(gfp);
+		gfp = sloba_fix_flags(gfp);
 	gfp &= GFP_RECLAIM_MASK | GFP_CONSTRAINT_MASK;
 	if (may_fail)		/* a smaller order comes next */
 		gfp = (gfp | __GFP_NOWARN | __GFP_NORETRY) & ~__GFP_NOFAIL;
@@ -107,6 +146,8 @@ void plat_slab_free(struct kmem_cache *s, struct slab *slab)
 	__slab_clear_pfmemalloc(slab);
 	folio->mapping = NULL;		/* slab_cache lived there */
 	__folio_clear_slab(folio);
+	/* random_start shares its word with the page's _mapcount */
+	page_mapcount_reset(folio_page(folio, 0));
 	mod_node_page_state(folio_pgdat(folio), cache_vmstat_idx(s),
 			    -(PAGE_SIZE << order));
 	if (current->reclaim_state)
@@ -258,29 +299,6 @@ bool plat_kmalloc_type(unsigned int t, const char **prefix,
 	return false;
 }
 
-/*
- * A KUnit test that provokes reports on purpose counts them in its
- * "sloba_reports" resource instead of WARNing (as SLUB's "slab_errors").
- */
-static bool sloba_kunit_report(void)
-{
-#if IS_ENABLED(CONFIG_KUNIT)
-	struct kunit_resource *resource;
-
-	if (likely(!current->kunit_test))
-		return false;
-	resource = kunit_find_named_resource(current->kunit_test,
-					     "sloba_reports");
-	if (!resource)
-		return false;
-	(*(int *)resource->data)++;
-	kunit_put_resource(resource);
-	return true;
-#else
-	return false;
-#endif
-}
-
 void plat_report(struct kmem_cache *s, const char *fmt, ...)
 {
 	struct va_format vaf;
@@ -334,6 +352,8 @@ static void print_track(const char *what, const struct sloba_track *t)
 /* After a report on an object of a debug cache: its tracks and bytes. */
 void plat_print_object(struct kmem_cache *s, void *obj)
 {
+	/* KASAN may have poisoned it already (a report from its quarantine) */
+	kasan_disable_current();
 	if (s->sflags & SLOBA_F_TRACK) {
 		const struct sloba_track *t = (void *)((char *)obj + s->offset +
 						       sizeof(void *));
@@ -343,6 +363,7 @@ void plat_print_object(struct kmem_cache *s, void *obj)
 	}
 	print_hex_dump(KERN_ERR, "Object ", DUMP_PREFIX_ADDRESS, 16, 1, obj,
 		       min_t(unsigned int, s->offset, 256), false);
+	kasan_enable_current();
 }
 
 /* A CPU that went away leaves its freelists to the slabs. */
@@ -747,9 +768,17 @@ EXPORT_SYMBOL(kmem_cache_alloc_node);
 
 void kmem_cache_free(struct kmem_cache *s, void *obj)
 {
-	trace_kmem_cache_free(_RET_IP_, obj, s);
 	if (unlikely(!obj))
 		return;
+	/*
+	 * With SLAB_FREELIST_HARDENED, as under SLUB: an object freed to
+	 * another cache than its own is reported and goes to its own, and a
+	 * pointer outside any slab is reported and left alone.
+	 */
+	s = cache_from_obj(s, obj);
+	if (unlikely(!s))
+		return;
+	trace_kmem_cache_free(_RET_IP_, obj, s);
 	slab_free(s, NULL, obj);
 }
 EXPORT_SYMBOL(kmem_cache_free);
@@ -813,7 +842,7 @@ static void *large_alloc(size_t size, gfp_t gfp, int node)
 	gfp &= gfp_allowed_mask;
 	might_alloc(gfp);
 	if (unlikely(gfp & GFP_SLAB_BUG_MASK))
-		gfp = kmalloc_fix_flags(gfp);
+		gfp = sloba_fix_flags(gfp);
 	ret = plat_large_alloc(size, gfp, node);
 	ret = kasan_kmalloc_large(ret, size, gfp);
 	kmemleak_alloc(ret, size, 1, gfp);
@@ -826,8 +855,17 @@ static void large_free(struct folio *folio, const void *p)
 	if (WARN_ON_ONCE(!folio_test_large(folio)))
 		pr_warn_once("SLOBA: kfree(%p) of a page that is not a slab\n",
 			     p);
-	if (WARN_ON_ONCE(p != folio_address(folio)))
+	/*
+	 * Not where the allocation starts: KASAN reports an invalid free, as
+	 * under SLUB; without it, a WARN.  The pages are kept either way.
+	 */
+	if (unlikely(p != folio_address(folio))) {
+		if (kasan_enabled())
+			kasan_kfree_large((void *)p);
+		else
+			WARN_ON_ONCE(1);
 		return;
+	}
 	kmemleak_free(p);
 	kasan_kfree_large((void *)p);
 	plat_large_free(p);
@@ -1033,6 +1071,11 @@ void __init kmem_cache_init(void)
 	s = (void *)__get_free_pages(GFP_NOWAIT | __GFP_ZERO, get_order(size));
 	if (!s)
 		panic("SLOBA: no memory for the kmem_cache cache\n");
+	/*
+	 * kmemleak scans only memory it knows: what this cache points to (its
+	 * random carving order) would look leaked otherwise.
+	 */
+	kmemleak_alloc(s, size, 1, GFP_NOWAIT);
 	s->name = "kmem_cache";
 	s->object_size = size;
 	s->align = __alignof__(struct kmem_cache);
