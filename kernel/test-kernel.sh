@@ -25,6 +25,8 @@
 #             on kernel memory, FAILSLAB
 #   lkdtm     guest/distro-checks.sh lkdtm: LKDTM's slab and usercopy
 #             crash types, each caught
+#   kmemleak  guest/distro-checks.sh kmemleak, booted with kmemleak=on and
+#             the allocator's KUnit suite: two scans find no leak
 # Their boots provoke reports on purpose, so their logs are not held
 # against them; their own counts are.
 #
@@ -50,7 +52,7 @@ usage: ${0##*/} [--arch ARCH] [--alloc NAME] [--config FRAGMENT]... [--suite SUI
   --config FILE  extra config fragment for kernel/build.sh (e.g. debug.config);
                  the suites are then recorded as ...-<alloc>+<fragment>
   --suite SUITE  meminit, workload, testmod, kunit, gdb, kasan, kfence,
-                 distro or lkdtm (default: all the kernel has; kunit, the
+                 distro, lkdtm or kmemleak (default: all the kernel has; kunit, the
                  allocator's built-in KUnit suite, for sloba)
   --append ARGS  kernel command line arguments for every boot (e.g.
                  sloba_debug); the suites are recorded as ...+<ARGS>
@@ -90,7 +92,7 @@ if [ ${#suites[@]} -eq 0 ]; then
 	[ "$alloc" != sloba ] || suites+=(kunit)
 fi
 for s in "${suites[@]}"; do
-	case $s in meminit | workload | testmod | kunit | gdb | kasan | kfence | distro | lkdtm) ;;
+	case $s in meminit | workload | testmod | kunit | gdb | kasan | kfence | distro | lkdtm | kmemleak) ;;
 	*) usage ;; esac
 done
 
@@ -116,9 +118,11 @@ mkdir -p "$out"
 status=0
 
 say() { echo "test-kernel: $*"; }
+# Wall time of the suite being run (what it costs in make test).
+suite_start=$(date +%s)
 record() {
 	# record SUITE PASSED FAILED
-	say "$1 ($variant): $2 passed, $3 failed"
+	say "$1 ($variant): $2 passed, $3 failed ($(($(date +%s) - suite_start)) s)"
 	"$repo/scripts/record-result" "test-kernel-$1-$variant" "$2" "$3"
 	[ "$3" -eq 0 ] || status=1
 }
@@ -173,6 +177,7 @@ if [ "$default_suites" = 1 ]; then
 	! grep -q '^CONFIG_KFENCE_KUNIT_TEST=m' "$obj/.config" || suites+=(kfence)
 	! grep -q '^CONFIG_MEMCG_KMEM=y' "$obj/.config" || suites+=(distro)
 	! grep -q '^CONFIG_LKDTM=m' "$obj/.config" || suites+=(lkdtm)
+	! grep -q '^CONFIG_DEBUG_KMEMLEAK=y' "$obj/.config" || suites+=(kmemleak)
 fi
 
 # The allocator's own suites count objects and slabs: KFENCE, when built
@@ -193,6 +198,13 @@ guest_status() {
 # (kunit.filter_glob keeps the built-in ones quiet).  It provokes reports
 # on purpose, so a log with problems (boot.sh status 120) is expected; the
 # module must load and every case must report.
+#
+# toolchain_xfail: cases that fail with this toolchain whatever the slab
+# allocator, measured with SLUB on the same configuration (kernel/README.md,
+# "kasan_test"): kasan_global_oob_right overflows a *global* array, whose
+# red zone gcc 12 does not give KASAN (SLUB: 43 passed, this 1 failed,
+# 11 skipped).  Such a failure is shown and not counted; a pass counts.
+declare -A toolchain_xfail=([kasan]=kasan_global_oob_right)
 module_suite() {
 	local suite=$1 ko=$2 name=$3 to=$4 args=${5:-} log=$out/$1-$variant.log
 	local rc st sum total skip clean
@@ -214,6 +226,13 @@ module_suite() {
 		read -r pass fail skip total <<< "$sum"
 		say "$suite: $pass passed, $fail failed, $skip skipped of $total"
 		[ $((pass + fail + skip)) = "$total" ] || fail=$((fail + 1))
+		grep -q '^CONFIG_CC_IS_GCC=y' "$obj/.config" ||
+			toolchain_xfail[$name]=''
+		for c in ${toolchain_xfail[$name]:-}; do
+			grep -qE "^ +not ok [0-9]+ (- )?$c\$" <<< "$clean" || continue
+			say "$suite: $c fails under SLUB too with gcc: not counted"
+			fail=$((fail - 1))
+		done
 	else
 		say "$suite: no KTAP summary of suite $name"
 		pass=0 fail=1
@@ -237,6 +256,7 @@ else
 fi
 
 for suite in "${suites[@]}"; do
+	suite_start=$(date +%s)
 	case $suite in
 	meminit)
 		# Twice: the test only makes sense with one of the two on.
@@ -336,11 +356,15 @@ for suite in "${suites[@]}"; do
 	kfence)
 		module_suite kfence "$obj/mm/kfence/kfence_test.ko" kfence 900
 		;;
-	distro | lkdtm)
+	distro | lkdtm | kmemleak)
 		log=$out/$suite-$variant.log
 		args=(--extra "$repo/guest/distro-checks.sh:/root/distro-checks.sh")
 		if [ "$suite" = distro ]; then
 			args+=(--cmd "sh /root/distro-checks.sh memcg failslab")
+		elif [ "$suite" = kmemleak ]; then
+			# kmemleak=on: the debug kernel has it off by default.
+			args+=(--append "kmemleak=on kunit.enable=1 $no_kfence"
+				--cmd "sh /root/distro-checks.sh kmemleak")
 		else
 			# Crash types oops on purpose: no oops=panic, every
 			# KASAN report, and init_on_alloc for SLAB_INIT_ON_ALLOC.
@@ -374,7 +398,7 @@ for suite in "${suites[@]}"; do
 		fi
 		# lkdtm's log is full of the reports it provoked.
 		ok_rc="0 1"
-		[ "$suite" = distro ] || ok_rc="0 1 120"
+		[ "$suite" != lkdtm ] || ok_rc="0 1 120"
 		case " $ok_rc " in *" $rc "*) ;; *) say "$suite: boot.sh status $rc"; fail=$((fail + 1)) ;; esac
 		record "$suite" "$pass" "$fail"
 		;;
