@@ -36,8 +36,10 @@
  * (each on one line) *
  * and "slab_prodcons: done, N errors" last.  Everything happens while the
  * module loads; loading fails if anything failed, so it can be unloaded
- * at once.  SLOBA's shared-lock acquisitions are not reported yet: SLOBA
- * does not count them (bench/kernel/README.md says what to add).
+ * at once.  On SLOBA the count line also carries locks=N: the node-lock
+ * acquisitions of the size's kmalloc cache during the counted run (its
+ * sloba_cache_get_info() counters, which see every user of that cache;
+ * an idle guest adds next to nothing).
  */
 
 #include <linux/completion.h>
@@ -51,6 +53,12 @@
 #include <linux/string.h>
 #include <linux/tracepoint.h>
 #include <linux/vmalloc.h>
+
+#ifdef CONFIG_SLOBA
+/* mm/slab.h: struct slab and SLOBA's struct kmem_cache and counters */
+#include <linux/mm.h>
+#include <../mm/slab.h>
+#endif
 
 #ifndef CONFIG_TRACEPOINTS
 /* It counts page calls on tracepoints: see bench/kernel/prodcons.config. */
@@ -331,15 +339,38 @@ static bool run_once(struct run *r)
 
 static const char *const pattern_names[] = { "fifo", "burst" };
 
+/*
+ * SLOBA's node-lock acquisitions so far in the kmalloc cache of @size, or
+ * -1 where the allocator does not count them.
+ */
+static long lock_count(unsigned int size)
+{
+#ifdef CONFIG_SLOBA
+	struct sloba_cache_info info;
+	void *probe = kmalloc(size, GFP_KERNEL);
+
+	if (!probe)
+		return -1;
+	sloba_cache_get_info(virt_to_slab(probe)->slab_cache, &info);
+	kfree(probe);
+	return info.stats.lock_acquisitions;
+#else
+	return -1;
+#endif
+}
+
 static int run_pattern(struct run *r, unsigned int size)
 {
 	const char *name = pattern_names[r->pattern];
+	char locks[32] = "";
+	long locks_before, locks_after;
 	unsigned int i;
 
 	r->size = size;
 	if (!run_once(r))
 		goto failed;
 
+	locks_before = lock_count(size);
 	if (count_start()) {
 		pr_err("slab_prodcons: error: cannot attach to the kmem tracepoints\n");
 		return -EINVAL;
@@ -349,9 +380,13 @@ static int run_pattern(struct run *r, unsigned int size)
 		goto failed;
 	}
 	count_stop();
-	pr_info("slab_prodcons: alloc=%s pattern=%s size=%u run=count pairs=%lu page_allocs=%lu page_frees=%lu pages=%lu\n",
+	locks_after = lock_count(size);
+	if (locks_before >= 0 && locks_after >= locks_before)
+		snprintf(locks, sizeof(locks), " locks=%ld",
+			 locks_after - locks_before);
+	pr_info("slab_prodcons: alloc=%s pattern=%s size=%u run=count pairs=%lu page_allocs=%lu page_frees=%lu pages=%lu%s\n",
 		ALLOCATOR, name, size, r->pairs, sum_percpu(&page_allocs),
-		sum_percpu(&page_frees), sum_percpu(&pages_moved));
+		sum_percpu(&page_frees), sum_percpu(&pages_moved), locks);
 
 	for (i = 0; i < reps; i++) {
 		if (!run_once(r))
