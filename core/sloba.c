@@ -87,13 +87,14 @@
  * thread's lists back when the thread exits.
  *
  * Debugging.  A cache created with SLAB_CONSISTENCY_CHECKS, SLAB_POISON,
- * SLAB_RED_ZONE or SLAB_STORE_USER -- or every cache, when the platform says
- * so (plat_debug_all) -- has no CPU lists: every free is checked under the
- * node lock (the pointer starts an object of this cache, the object is not
- * already free), and free objects without a constructor are filled with
- * POISON_FREE and checked for writes when they are handed out again.  An
- * immediate double free is caught in every cache, because the object is
- * then the head of main.
+ * SLAB_RED_ZONE or SLAB_STORE_USER -- or every cache but self-test ones
+ * (SLAB_NO_USER_FLAGS), when the platform says so (plat_debug_all) -- has
+ * no CPU lists: every free is checked under the node lock (the pointer
+ * starts an object of this cache, the object is not already free), and
+ * free objects without a constructor are filled with POISON_FREE and
+ * checked for writes when they are handed out again.  An immediate double
+ * free is caught in every cache, because the object is then the head of
+ * main.
  */
 #include "sloba.h"
 #include "sloba_plat_inline.h"
