@@ -688,6 +688,23 @@ int __kmem_cache_shrink(struct kmem_cache *s)
  * ___cache_free()), KFENCE takes back its own; the rest goes to the core.
  */
 
+/*
+ * An object from KFENCE.  Under init_on_free KFENCE zeroes what the slot's
+ * previous object covered, but the next object may lie elsewhere in the
+ * page, over bytes that were canaries: zero it here, so init_on_free's
+ * promise (objects come out zeroed) holds for sampled objects too.
+ */
+static __always_inline void *sloba_kfence_alloc(struct kmem_cache *s,
+						 size_t size, gfp_t gfp)
+{
+	void *obj = kfence_alloc(s, size, gfp);
+
+	if (unlikely(obj) && slab_want_init_on_free(s) &&
+	    !slab_want_init_on_alloc(gfp, s))
+		memset(obj, 0, size);
+	return obj;
+}
+
 static __always_inline void *slab_alloc(struct kmem_cache *s,
 					struct list_lru *lru, gfp_t gfp,
 					size_t orig_size, int node,
@@ -700,7 +717,7 @@ static __always_inline void *slab_alloc(struct kmem_cache *s,
 	if (unlikely(!s))
 		return NULL;
 	gfp &= gfp_allowed_mask;
-	obj = kfence_alloc(s, orig_size, gfp);
+	obj = sloba_kfence_alloc(s, orig_size, gfp);
 	if (likely(!obj))
 		obj = sloba_cache_alloc_node(s, gfp, node);
 	slab_post_alloc_hook(s, objcg, gfp, 1, &obj, false);
@@ -799,7 +816,7 @@ int kmem_cache_alloc_bulk(struct kmem_cache *s, gfp_t gfp, size_t nr,
 	if (unlikely(!s))
 		return 0;
 	gfp &= gfp_allowed_mask;
-	p[0] = kfence_alloc(s, s->object_size, gfp);
+	p[0] = sloba_kfence_alloc(s, s->object_size, gfp);
 	if (p[0])
 		first = 1;
 	if (unlikely(nr > first &&
