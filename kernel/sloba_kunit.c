@@ -14,6 +14,7 @@
 #include <linux/hrtimer.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/sched.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/workqueue.h>
@@ -99,6 +100,7 @@ static void sloba_test_kmalloc_sizes(struct kunit *test)
 							   min_t(size_t, size, PAGE_SIZE)));
 		memset(p, 0xa5, ks);
 		kfree(p);
+		cond_resched();	/* slow with KASAN and kmemleak under TCG */
 	}
 	zero = kmalloc(0, GFP_KERNEL);
 	KUNIT_EXPECT_EQ(test, laundered(zero), laundered(ZERO_SIZE_PTR));
@@ -128,6 +130,7 @@ static void sloba_test_kmalloc_minalign(struct kunit *test)
 		}
 		for (i = 0; i < ARRAY_SIZE(p); i++)
 			kfree(p[i]);
+		cond_resched();
 	}
 	KUNIT_EXPECT_EQ_MSG(test, misaligned, 0,
 			    "kmalloc objects not aligned to ARCH_KMALLOC_MINALIGN %u, first at size %u",
