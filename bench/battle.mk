@@ -6,13 +6,20 @@
 # guest side).
 #
 #   make battle [BATTLE_ROUNDS=5] [BATTLE_ALLOCS='sloba slub slab slob']
-#               [BATTLE_REPS=5] [BATTLE_SCALE=1] [BATTLE_ARGS='--smp 2 ...']
+#               [BATTLE_REPS=5] [BATTLE_SCALE=1] [BATTLE_CLOCK=icount|wall]
+#               [BATTLE_ARGS='--smp 2 ...']
 #   make battle BATTLE_ROUNDS=1          a quick run (~1.5 min with kernels cached)
-#   make battle-report                   the table again, from the last run
+#   make battle BATTLE_CLOCK=wall        the wall-clock view (battle-wall.*)
+#   make battle-small                    the small-memory profile (battle-small.*)
+#   make battle-report                   the table and charts again, from the last run
 #
-# Output: $(BUILD)/bench/battle.json (one record per measurement and boot),
-# the table on stdout and in $(BUILD)/bench/battle.txt, console logs in
-# $(BUILD)/bench/battle/logs/.  A full run (20 boots) takes 5-6 min with
+# Output: $(BUILD)/bench/battle.json (one record per measurement and boot;
+# battle-wall.json in wall-clock mode), the table on stdout and in
+# $(BUILD)/bench/battle.txt, the charts battle-time.png and
+# battle-memory.png beside them, console logs in $(BUILD)/bench/battle/logs/.
+# BATTLE_CLOCK=icount (the default) runs QEMU with -icount shift=0: time is
+# instructions executed, deterministic; wall counts cache and memory
+# effects and the host's load (bench/battle/README.md).  A full run (20 boots) takes 5-6 min with
 # the four kernels cached on a quiet host (~10 min while other builds share
 # it), plus 4-9 min per kernel that is not cached (~35-45 min from a clean
 # cache): more than the 25 minutes `make bench` allows, so battle is not in
@@ -23,11 +30,12 @@ BATTLE_ALLOCS ?= sloba slub slab slob
 BATTLE_REPS ?= 5
 BATTLE_SCALE ?= 1
 BATTLE_ARGS ?=
+BATTLE_CLOCK ?= icount
 BATTLE_CC ?= gcc
 BATTLE_CFLAGS := -static -O2 -Wall -Wextra -Werror
 BATTLE_BIN := $(BUILD)/bench/battle/bin
 
-APT_PACKAGES += gcc libc6-dev python3 qemu-system-x86 busybox-static
+APT_PACKAGES += gcc libc6-dev python3 qemu-system-x86 busybox-static gnuplot-nox
 
 $(BATTLE_BIN)/battle: bench/battle/battle.c
 	@mkdir -p $(dir $@)
@@ -39,13 +47,37 @@ $(BATTLE_BIN)/battle-true: bench/battle/battle-true.c
 	$(BATTLE_CC) $(BATTLE_CFLAGS) -nostdlib -fno-stack-protector \
 		-fno-asynchronous-unwind-tables $< -o $@
 
-.PHONY: battle battle-bin battle-report
+.PHONY: battle battle-small battle-bin battle-report
 battle-bin: $(BATTLE_BIN)/battle $(BATTLE_BIN)/battle-true
 
 battle: deps battle-bin
 	@bench/battle/battle.py --rounds '$(BATTLE_ROUNDS)' \
 		--allocs '$(BATTLE_ALLOCS)' --reps '$(BATTLE_REPS)' \
-		--scale '$(BATTLE_SCALE)' --bin '$(BATTLE_BIN)' $(BATTLE_ARGS)
+		--scale '$(BATTLE_SCALE)' --bin '$(BATTLE_BIN)' \
+		--clock '$(BATTLE_CLOCK)' $(BATTLE_ARGS)
 
+# The smallest guest the tinyconfig kernels boot in, MemFree/MemAvailable/Slab.
+battle-small: deps battle-bin
+	@bench/battle/battle.py --profile small --rounds '$(BATTLE_ROUNDS)' \
+		--allocs '$(BATTLE_ALLOCS)' --reps '$(BATTLE_REPS)' \
+		--bin '$(BATTLE_BIN)' --clock '$(BATTLE_CLOCK)' $(BATTLE_ARGS)
+
+BATTLE_JSON = $(BUILD)/bench/battle$(if $(filter wall,$(BATTLE_CLOCK)),-wall).json
 battle-report:
-	@bench/battle/report.py $(BUILD)/bench/battle.json
+	@bench/battle/report.py $(BATTLE_JSON)
+	@bench/battle/charts.py $(BATTLE_JSON)
+
+# The battle in the Debian VM (bench/battle/battle_vm.py): kernels from
+# Debian's 6.1 configuration, one image with all of them, round-robin boots.
+#   make battle-vm [BATTLE_VM_ROUNDS=3] [BATTLE_VM_ALLOCS='sloba slub slab slob']
+#                  [BATTLE_CLOCK=icount|wall] [BATTLE_VM_ARGS='--reps 3 ...']
+# Each kernel not cached is a build of Debian's configuration (an hour or
+# more on 2 shared cores); the boots take 4-8 min each under TCG.
+BATTLE_VM_ROUNDS ?= 3
+BATTLE_VM_ALLOCS ?= sloba slub slab slob
+BATTLE_VM_ARGS ?=
+.PHONY: battle-vm
+battle-vm: deps battle-bin
+	@bench/battle/battle_vm.py --rounds '$(BATTLE_VM_ROUNDS)' \
+		--allocs '$(BATTLE_VM_ALLOCS)' --clock '$(BATTLE_CLOCK)' \
+		--bin '$(BATTLE_BIN)' $(BATTLE_VM_ARGS)

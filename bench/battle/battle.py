@@ -32,6 +32,25 @@ between boots with 2 CPUs and 5-30% with one.  Use --smp 2 (BATTLE_ARGS)
 to take SMP effects (per-CPU caches on two CPUs, frees on another CPU) into
 the battle on a quiet host.
 
+Timing mode (--clock): "icount" (the default) runs QEMU with -icount
+shift=0, so the guest's clock advances by one nanosecond per executed
+instruction: a phase's time is the instructions the guest executed for it,
+the same whatever else the host is doing (boots of one kernel agree within
+0-2% per phase), but blind to cache misses, TLB misses and memory stalls,
+which cost no virtual time.  "wall" is the guest's clock following the
+host's: those effects count, and so does every other process on the host
+(spreads of 50-110% between boots here).  boot.host (host wall time) is
+only measured in wall mode.  Records go to battle.json (icount) or
+battle-wall.json (wall), each with gnuplot charts beside it
+(bench/battle/charts.py).
+
+The small-memory profile (--profile small) boots each kernel with the
+smallest memory the tinyconfig kernels and the battle's initramfs boot in
+(--mem, default 36M: see bench/battle/README.md for how it was found), runs
+the workload at --scale 0.05, and adds MemFree, MemAvailable and Slab: of
+/proc/meminfo right after boot and after the workload (small.* phases;
+more free memory is better).  Records: battle-small.json.
+
 KASLR is off (nokaslr; --kaslr keeps it): a kernel placed at a random
 address each boot runs its hot paths with different cache and TLB
 aliasing, in QEMU's software TLB too, and that alone moved the dentry and
@@ -59,6 +78,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
+import charts  # noqa: E402
 import report  # noqa: E402
 
 ALLOCATORS = ("sloba", "slub", "slab", "slob")
@@ -103,8 +123,14 @@ def parse_args():
                    "$BUILD/bench/battle/bin)")
     p.add_argument("--smp", default="1",
                    help="guest CPUs (default 1: see the top of this file)")
-    p.add_argument("--mem", default="512M",
-                   help="guest memory (default 512M)")
+    p.add_argument("--mem", default=None,
+                   help="guest memory (default 512M; 36M with --profile "
+                   "small)")
+    p.add_argument("--clock", default="icount", choices=("icount", "wall"),
+                   help="icount: -icount shift=0, time is instructions "
+                   "executed (default); wall: the host's time")
+    p.add_argument("--profile", default="full", choices=("full", "small"),
+                   help="small: the small-memory profile (see above)")
     p.add_argument("--kaslr", action="store_true",
                    help="leave KASLR on (default: boot with nokaslr)")
     p.add_argument("--timeout", default="600",
@@ -126,6 +152,11 @@ def parse_args():
             sys.exit(2)
         return v
 
+    if a.profile == "small":
+        a.mem = a.mem or "36M"
+        if a.scale == "1":
+            a.scale = "0.05"
+    a.mem = a.mem or "512M"
     a.rounds = num("--rounds", a.rounds, int, 1, 100)
     a.reps = num("--reps", a.reps, int, 1, 32)
     a.scale = num("--scale", a.scale, float, 0.05, 20)
@@ -150,7 +181,10 @@ def parse_args():
         sys.exit(2)
     build = os.environ.get("BUILD", os.path.join(REPO, "build"))
     a.work = os.path.join(build, "bench", "battle")
-    a.out = a.out or os.path.join(build, "bench", "battle.json")
+    name = "battle" + ("-small" if a.profile == "small" else "") + (
+        "-wall" if a.clock == "wall" else "")
+    a.out = a.out or os.path.join(build, "bench", name + ".json")
+    a.qemu = ["-icount", "shift=0"] if a.clock == "icount" else []
     a.bin = a.bin or os.path.join(a.work, "bin")
     return a
 
@@ -164,7 +198,22 @@ def guest_command(a):
             v = max(1, int(round(n * a.scale)))
         args += [flag, str(v)]
     # The whole kernel log goes to the console afterwards, for check-log.
-    return " ".join(args) + "; st=$?; dmesg; exit $st"
+    cmd = " ".join(args) + "; st=$?; "
+    if a.profile == "small":
+        cmd = SMALL_MEMINFO + "meminfo boot; " + cmd + "meminfo end; "
+    return cmd + "dmesg; exit $st"
+
+
+# The small profile's records: MemFree, MemAvailable (more is better) and
+# Slab: of /proc/meminfo, printed by busybox awk in the guest.
+SMALL_MEMINFO = (
+    "meminfo() { awk -v when=$1 '/^(MemFree|MemAvailable|Slab):/ { "
+    "n = tolower(substr($1, 1, length($1) - 1)); "
+    "printf \"@@BATTLE {\\\"phase\\\": \\\"small.%s_%s\\\", "
+    "\\\"unit\\\": \\\"kB\\\", \\\"value\\\": %d, "
+    "\\\"reps\\\": [%d], \\\"better\\\": \\\"%s\\\"}\\n\", "
+    "n, when, $2, $2, n == \"slab\" ? \"lower\" : \"higher\" }' "
+    "/proc/meminfo; }; ")
 
 
 def build_kernels(a):
@@ -229,6 +278,8 @@ def boot_once(a, alloc, kernel, initrd, cmd, log):
             "--initrd", initrd, "--append", a.append, "--smp", str(a.smp),
             "--mem", a.mem, "--timeout", str(a.timeout), "--log", log,
             "--cmd", cmd]
+    if a.qemu:
+        boot += ["--"] + a.qemu
     if os.path.exists(log):
         os.unlink(log)
     err_path = log + ".boot.sh"
@@ -261,7 +312,7 @@ def boot_once(a, alloc, kernel, initrd, cmd, log):
             status = status or 3	# a mangled line: do not trust the boot
     if host_ms is None and MARK_START in text:
         host_ms = wall * 1e3		# too fast to see (should not happen)
-    if host_ms is not None:
+    if host_ms is not None and a.clock == "wall":
         recs.insert(0, {"phase": "boot.host", "unit": "ms",
                         "value": round(host_ms, 1), "reps": [round(host_ms, 1)],
                         "host_load": round(min(load, 1.0), 3)})
@@ -279,10 +330,10 @@ def main():
     nboots = a.rounds * len(order)
     cmd = guest_command(a)
     start = time.monotonic()
-    say("plan: %s, %d round%s, %d boot%s; guest: %s"
+    say("plan: %s, %d round%s, %d boot%s, %s clock, %s memory; guest: %s"
         % (" ".join(order), a.rounds, "s" * (a.rounds != 1), nboots,
-           "s" * (nboots != 1),
-           cmd.split(";")[0]))
+           "s" * (nboots != 1), a.clock, a.mem,
+           cmd.split("battle/battle")[-1].split(";")[0]))
     say("plan: ~%d min of boots%s; records to %s"
         % (max(1, round(nboots * GUEST_SECONDS * a.scale ** 0.8 / 60)),
            " after the kernels are ready (each kernel not cached: 4-9 min)",
@@ -314,10 +365,12 @@ def main():
                          group=r["phase"].split(".")[0])
             records += recs
             v = {r["phase"]: r["value"] for r in recs}
-            say("[%2d/%d] round %d %-5s ok in %3.0f s (others' load %2.0f%%):"
-                " boot %s ms, walk %s ms, fork %s us, Slab peak %s kB"
-                % (n, nboots, rnd, alloc, wall, 100 * recs[0].get(
-                    "host_load", 0), v.get("boot.host", "?"),
+            load = ("(others' load %2.0f%%)" % (100 * recs[0].get(
+                "host_load", 0)) if a.clock == "wall" else "(icount)")
+            say("[%2d/%d] round %d %-5s ok in %3.0f s %s: boot %s ms, walk "
+                "%s ms, fork %s us, Slab peak %s kB"
+                % (n, nboots, rnd, alloc, wall, load,
+                   v.get("boot.host", v.get("boot.init", "?")),
                    v.get("dentry.walk", "?"), v.get("fork.exec", "?"),
                    v.get("mem.slab_peak", "?")))
             with open(a.out + ".tmp", "w") as f:
@@ -335,6 +388,16 @@ def main():
     print(text, end="")
     with open(os.path.splitext(a.out)[0] + ".txt", "w") as f:
         f.write(text)
+    try:
+        for png in charts.render(records, order, a.baseline,
+                                 os.path.splitext(a.out)[0],
+                                 "make battle (%s%s)" % (
+                                     a.clock, ", small memory " + a.mem
+                                     if a.profile == "small" else "")):
+            print("chart: " + png)
+    except (OSError, RuntimeError) as e:
+        print("battle: error: charts: %s" % e, file=sys.stderr)
+        failures.append((0, "charts", 1, str(e)))
     for rnd, alloc, status, log in failures:
         print("FAILED: round %d %s: status %d (%s), log %s"
               % (rnd, alloc, status, STATUS.get(status, "?"), log))

@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0-only
 """report.py BATTLE_JSON [--baseline ALLOC] [--allocs 'A B ...']
 
-The table of the allocator battle: for every phase (one measurement, all
-lower-is-better) the median over the boots of each allocator (of each
+The table of the allocator battle: for every phase (one measurement,
+lower-is-better but for the small profile's MemFree and MemAvailable, whose
+records say "better": "higher") the median over the boots of each allocator (of each
 boot's value: the best of its in-guest repetitions), its ratio to
 the baseline (SLUB), the best allocator and the challenger's (SLOBA's)
 ratio to the best, and the run-to-run spread; then per group the geometric
@@ -24,7 +25,10 @@ import math
 import statistics
 import sys
 
-GROUPS = ("dentry", "fork", "pipe", "syscall", "boot", "mem")
+GROUPS = ("walk", "vmboot", "dentry", "fork", "pipe", "syscall", "boot",
+          "mem", "vmmem", "small")
+# Groups of memory phases (the others are times).
+MEMORY_GROUPS = ("mem", "vmmem", "small")
 GROUP_TITLE = {
     "dentry": "dentry battle (/sys,/proc walks after drop_caches; a file tree on tmpfs)",
     "fork": "fork + execve + wait",
@@ -32,6 +36,12 @@ GROUP_TITLE = {
     "syscall": "slab-heavy system calls",
     "boot": "boot",
     "mem": "memory (Slab: of /proc/meminfo; slabinfo pages)",
+    "walk": "dentry battle on ext4 (du, find over linux-source-6.1; cold: "
+            "after drop_caches)",
+    "vmboot": "boot battle (systemd-analyze: kernel, initrd, userspace)",
+    "vmmem": "memory of the Debian system (Slab: of /proc/meminfo)",
+    "small": "small-memory profile (/proc/meminfo; MemFree and MemAvailable:"
+             " higher is better)",
 }
 CHALLENGER = "sloba"
 
@@ -59,10 +69,23 @@ def summarize(records, allocs):
             "unit": r["unit"], "group": r.get("group", r["phase"].split(".")[0]),
             "runs": {}})
         p["runs"].setdefault(r["allocator"], {})[r["run"]] = r["value"]
+    for r in records:
+        if r.get("better") == "higher":
+            phases[r["phase"]]["higher"] = True
     for p in phases.values():
         p["med"] = {a: statistics.median(v.values())
                     for a, v in p["runs"].items() if a in allocs}
     return phases
+
+
+def better(p, x, y):
+    """x is a better value than y for phase p."""
+    return x > y if p.get("higher") else x < y
+
+
+def lower_is_better(p, ratio):
+    """A ratio to the baseline turned lower-is-better (for the means)."""
+    return 1 / ratio if p.get("higher") and ratio else ratio
 
 
 def paired(p, a, b):
@@ -76,7 +99,7 @@ def always_better(p, a, b):
     """a beat b in every round they shared (and they shared more than one)."""
     ra, rb = p["runs"].get(a, {}), p["runs"].get(b, {})
     common = [k for k in ra if k in rb]
-    return len(common) > 1 and all(ra[k] < rb[k] for k in common)
+    return len(common) > 1 and all(better(p, ra[k], rb[k]) for k in common)
 
 
 def render(records, allocs, baseline="slub"):
@@ -123,11 +146,13 @@ def render(records, allocs, baseline="slub"):
             r = ratio.get(a)
             cells.append("%*s" % (w, fmt(v) + (" (%.2f)" % r if r else "")))
             if r:
-                group_ratios.setdefault(cur, {}).setdefault(a, []).append(r)
-        # The best: lowest paired ratio (falling back to the median).
+                group_ratios.setdefault(cur, {}).setdefault(a, []).append(
+                    lower_is_better(p, r))
+        # The best: best paired ratio (falling back to the median).
+        pick = max if p.get("higher") else min
         ranked = [a for a in med if ratio.get(a)]
-        best = (min(ranked, key=ratio.get) if ranked else
-                min(med, key=med.get) if med else None)
+        best = (pick(ranked, key=ratio.get) if ranked else
+                pick(med, key=med.get) if med else None)
         several = all(len(v) > 1 for a, v in p["runs"].items() if a in allocs)
         spread = max(((max(v.values()) - min(v.values())) /
                       statistics.median(v.values())
@@ -149,14 +174,14 @@ def render(records, allocs, baseline="slub"):
             elif best and always_better(p, best, CHALLENGER):
                 mark = " lost"
             r = ratio.get(CHALLENGER)
-            if r is not None and r < 1:
+            if r is not None and better(p, r, 1):
                 vs_base += 1
         out.append("%-18s %-6s" % (ph, p["unit"]) + "".join(cells) +
                    "  %-6s %10s %7s%s" % (
                        best or "-",
                        "%.2f" % vs_best if vs_best else "-",
                        "%.0f%%" % (100 * spread) if several else "-", mark))
-    out.append("(best: lowest paired ratio; spread: largest (max - min) / "
+    out.append("(best: best paired ratio; spread: largest (max - min) / "
                "median over one allocator's boots;")
     out.append(" clear: SLOBA better than every other allocator in every "
                "round; lost: the best beat SLOBA in every round)")
@@ -179,7 +204,7 @@ def render(records, allocs, baseline="slub"):
         if g not in group_ratios:
             continue
         row = []
-        kind = "memory" if g == "mem" else "time"
+        kind = "memory" if g in MEMORY_GROUPS else "time"
         for a in allocs:
             gm = geomean(group_ratios[g].get(a, []))
             row.append("%*s" % (w, "%.3f" % gm if gm else "-"))
@@ -192,6 +217,10 @@ def render(records, allocs, baseline="slub"):
                 "%*s" % (w, "%.3f" % geomean(overall[kind][a])
                          if geomean(overall[kind].get(a, [])) else "-")
                 for a in allocs))
+    if any(p.get("higher") for p in phases.values()):
+        out.append("(MemFree and MemAvailable enter the means as %s's value "
+                   "/ the allocator's: lower is better there too)"
+                   % baseline.upper())
     out.append("")
     if CHALLENGER in allocs and total:
         t = geomean(overall.get("time", {}).get(CHALLENGER, []))

@@ -1,0 +1,80 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# The guest half of `make battle-vm`, run in the Debian VM right after boot
+# (vm/run.sh's control disk holds it, with the battle programs in battle/).
+# Prints one "@@BATTLE {json}" line per measurement, as battle.c does:
+#
+#   vmboot.kernel, .userspace, .total   systemd-analyze's numbers (ms)
+#   vmmem.slab_boot     Slab: of /proc/meminfo at the first command
+#   walk.du_cold        du -s over the unpacked linux-source-6.1 tree
+#                       (/srv/linux on the ext4 root) after drop_caches
+#   walk.du_warm        the same right after (dentries and inodes cached)
+#   walk.find_warm      find -type f over the tree, cached
+#   vmmem.slab_walks    Slab: after the walks
+#   vmmem.slab_dropped  Slab: after sync; echo 3 > drop_caches
+# then the battle's own phases (dentry, fork, pipe, syscalls, mem), its
+# tmpfs tree in /dev/shm.
+#
+# usage: vm-guest.sh REPS [battle options...]
+
+reps=${1:-3}
+shift
+ctl=/run/sloba-ctl
+tree=/srv/linux
+
+record() {	# record PHASE UNIT VALUE [REP...]
+	local phase=$1 unit=$2 value=$3 reps
+	shift 3
+	reps=$(IFS=,; echo "$*")
+	echo "@@BATTLE {\"phase\": \"$phase\", \"unit\": \"$unit\", \"value\": $value, \"reps\": [${reps:-$value}]}"
+}
+slab() { sed -n 's/^Slab: *\([0-9]*\) kB$/\1/p' /proc/meminfo; }
+now() { date +%s%N; }
+ms() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", (b - a) / 1e6 }'; }
+best() { printf '%s\n' "$@" | sort -g | head -n 1; }
+drop() { sync; echo 3 > /proc/sys/vm/drop_caches; }
+
+record vmmem.slab_boot kB "$(slab)"
+
+# The numbers systemd-analyze prints ("Startup finished in ... (kernel) +
+# ... (initrd) + ... (userspace)"), from the manager's own timestamps (µs
+# since boot): kernel until the initrd's systemd or, with Debian's
+# initramfs-tools (no systemd inside), until the root's systemd started, so
+# there the initrd's time is part of "kernel" and vmboot.initrd is absent.
+prop() { systemctl show -p "$1" --value; }
+initrd=$(prop InitRDTimestampMonotonic)
+user=$(prop UserspaceTimestampMonotonic)
+finish=$(prop FinishTimestampMonotonic)
+[ "${finish:-0}" -gt 0 ] || { echo "battle-vm: systemd has not finished starting" >&2; exit 1; }
+usec() { awk -v u="$1" 'BEGIN { printf "%.1f", u / 1000 }'; }
+if [ "${initrd:-0}" -gt 0 ]; then
+	record vmboot.kernel ms "$(usec "$initrd")"
+	record vmboot.initrd ms "$(usec $((user - initrd)))"
+else
+	record vmboot.kernel ms "$(usec "$user")"
+fi
+record vmboot.userspace ms "$(usec $((finish - user)))"
+record vmboot.total ms "$(usec "$finish")"
+echo "battle-vm: $(systemd-analyze time | head -n 1)"
+
+[ -d "$tree" ] || { echo "battle-vm: $tree missing (image built with --no-source?)" >&2; exit 1; }
+cold=() warm=() find=()
+for _ in $(seq "$reps"); do
+	drop
+	t0=$(now); du -s "$tree" > /dev/null || exit 1; t1=$(now)
+	du -s "$tree" > /dev/null || exit 1; t2=$(now)
+	n=$(find "$tree" -type f | wc -l); t3=$(now)
+	cold+=("$(ms "$t0" "$t1")") warm+=("$(ms "$t1" "$t2")") find+=("$(ms "$t2" "$t3")")
+done
+echo "battle-vm: $n files in $tree"
+record walk.du_cold ms "$(best "${cold[@]}")" "${cold[@]}"
+record walk.du_warm ms "$(best "${warm[@]}")" "${warm[@]}"
+record walk.find_warm ms "$(best "${find[@]}")" "${find[@]}"
+record vmmem.slab_walks kB "$(slab)"
+drop
+sleep 1
+record vmmem.slab_dropped kB "$(slab)"
+
+"$ctl/battle/battle" -k "$reps" -t /dev/shm/battle-tree -x "$ctl/battle/battle-true" \
+	"$@" dentry fork pipe syscalls mem
