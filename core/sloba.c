@@ -538,8 +538,12 @@ static void debug_alloc(struct kmem_cache *s, void *obj, bool used)
 			check_red(s, obj, SLOBA_RED_INACTIVE);
 		set_red(s, obj, SLOBA_RED_ACTIVE);
 	}
-	if (s->sflags & SLOBA_F_TRACK)
+	if (s->sflags & SLOBA_F_TRACK) {
 		plat_set_track(s, obj_track(s, obj, true));
+		if (!used)	/* never freed: no free track yet */
+			memset(obj_track(s, obj, false), 0,
+			       sizeof(struct sloba_track));
+	}
 }
 
 /* ---------------------------------------------------------------------
@@ -583,10 +587,11 @@ static bool barn_put(struct kmem_cache *s, struct sloba_node *n, void *chain)
  * The slow paths
  */
 
+/* Objects handed out for the first time: the platform builds them. */
 static void run_ctors(struct kmem_cache *s, void *fresh)
 {
 	for (; fresh; fresh = get_fp(s, fresh))
-		s->ctor(fresh);
+		plat_obj_construct(s, fresh);
 }
 
 /*
@@ -742,7 +747,7 @@ static void *refill_from_slabs(struct kmem_cache *s, struct sloba_node *n,
 		if (!grow(s, n, want, gfp, &slabs, cp, flags))
 			return NULL;
 	}
-	if (fresh.n && s->ctor)
+	if (fresh.n && plat_want_construct(s))
 		run_ctors(s, fresh.head);
 	/* One chain, fresh objects behind the used ones. */
 	if (used.n)
@@ -1166,7 +1171,8 @@ int sloba_cache_setup(struct kmem_cache *s)
 		align = sizeof(void *);
 	dflags = s->flags & (SLAB_CONSISTENCY_CHECKS | SLAB_POISON |
 			     SLAB_RED_ZONE | SLAB_STORE_USER);
-	if (plat_debug_all())
+	/* SLAB_NO_USER_FLAGS: a self-test cache keeps only its own flags */
+	if (plat_debug_all() && !(s->flags & SLAB_NO_USER_FLAGS))
 		dflags = SLAB_CONSISTENCY_CHECKS | SLAB_POISON |
 			 SLAB_RED_ZONE | SLAB_STORE_USER;
 	debug = dflags != 0;
@@ -1207,6 +1213,9 @@ int sloba_cache_setup(struct kmem_cache *s)
 				   sizeof(void *)), align);
 		s->usable = size;
 	}
+	/* Room for the platform's per-object metadata, past the link. */
+	plat_cache_layout(s, &size);
+	size = ALIGN(size, align);
 	s->size = size;
 	s->align = align;
 	if (plat_freelist_hardened())
@@ -1660,9 +1669,15 @@ int sloba_init(void)
 /* The normal kmalloc cache for @size bytes, NULL if none. */
 struct kmem_cache *sloba_kmalloc_cache(size_t size)
 {
+	return sloba_kmalloc_cache_gfp(size, 0);
+}
+
+/* The kmalloc cache for @size bytes of the type @gfp asks for. */
+struct kmem_cache *sloba_kmalloc_cache_gfp(size_t size, gfp_t gfp)
+{
 	if (!size || size > SLOBA_KMALLOC_MAX_CACHE_SIZE)
 		return NULL;
-	return size_cache[0][size_index(size)];
+	return size_cache[plat_kmalloc_gfp_type(gfp)][size_index(size)];
 }
 
 /* What ksize() will say of a kmalloc(size); large ones are whole blocks. */

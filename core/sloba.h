@@ -207,6 +207,7 @@ void sloba_cache_free_bulk(struct kmem_cache *s, size_t nr, void **p);
 
 /* kmalloc. */
 struct kmem_cache *sloba_kmalloc_cache(size_t size);
+struct kmem_cache *sloba_kmalloc_cache_gfp(size_t size, gfp_t gfp);
 size_t sloba_kmalloc_size_roundup(size_t size);
 void *sloba_kmalloc(size_t size, gfp_t gfp);
 void *sloba_kmalloc_node(size_t size, gfp_t gfp, int nid);

@@ -95,6 +95,17 @@
  *   bool plat_pfmemalloc_allowed(gfp)  may this caller use the reserves?
  *   unsigned int plat_kmalloc_gfp_type(gfp)  which set of kmalloc caches
  *                                serves @gfp (0: normal)
+ *   plat_cache_layout(s, &size)  called by sloba_cache_setup() once the
+ *       object and its free link are placed in size bytes: the platform
+ *       may append per-object metadata by growing size (and set flags in
+ *       s->flags); the core then aligns size and keeps ksize() at the
+ *       object's usable bytes (the kernel's kasan_cache_create()).
+ *   bool plat_want_construct(s)  objects of s need building the first
+ *       time they leave a new slab; if so the core calls
+ *   plat_obj_construct(s, obj)   once per such object, before it is
+ *       handed out or cached: runs s->ctor, with whatever the platform
+ *       does around it (KASAN unpoisons the object for the ctor and sets
+ *       up its metadata).
  *   plat_rcu_enter(head)         first thing in an RCU callback (userspace
  *                                uses it to inform ThreadSanitizer)
  */

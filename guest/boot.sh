@@ -5,7 +5,9 @@
 # initramfs of guest/mkinitramfs.sh plus a small per-run archive holding the
 # command to run, modules to load and extra folders.  Works with any x86_64
 # bzImage that has initramfs+gzip, devtmpfs and the 8250 serial console,
-# including Debian's own kernels.
+# including Debian's own kernels, and with arm64 Images (recognised by their
+# header) on qemu-system-aarch64's virt board, PL011 console, with Debian's
+# arm64 busybox (guest/busybox-arm64.sh).
 #
 # With --cmd the guest runs the command, the console is streamed to stdout
 # (and --log), and the kernel log is then checked with guest/check-log.sh.
@@ -43,24 +45,29 @@ usage: ${0##*/} --kernel BZIMAGE [options] [-- QEMU_ARGS...]
   --cmd 'COMMAND'     run this shell command, report its status, power off
   --mem SIZE          guest memory (default 512M)
   --smp N             guest CPUs (default 2)
+  --accel SPEC        QEMU accelerator (default tcg; e.g. tcg,thread=single
+                      runs every vCPU in turn on one host thread)
   --append 'ARGS'     extra kernel command line arguments
   --timeout SEC       kill the guest after SEC seconds (0: never; default
                       300 with --cmd or without a terminal, else 0)
   --log FILE          also write the console log to FILE
   --ignore REGEX      log lines the checker should not count; repeatable
   --gdb               start halted with a gdb server on :1234 (-s -S)
+  --oops-ok           with --cmd, do not panic on an oops (for tests that
+                      provoke oopses on purpose and read the log)
 Exit status: the command's; 120 kernel log problems; 124 timeout;
 125 no status reported (crash); 2 usage.
 EOF
 	exit 2
 }
 
-kernel='' initrd='' cmd='' mem=512M smp=2 append='' timeout='' log='' gdb=0
+kernel='' initrd='' cmd='' mem=512M smp=2 accel=tcg append='' timeout='' log='' gdb=0
+oops_panic=1
 extras=() modules=() ignores=() qemu_extra=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kernel | --initrd | --extra | --module | --cmd | --mem | --smp | \
-	--append | --timeout | --log | --ignore)
+	--accel | --append | --timeout | --log | --ignore)
 		[ $# -ge 2 ] || usage
 		case $1 in
 		--kernel) kernel=$2 ;;
@@ -70,6 +77,7 @@ while [ $# -gt 0 ]; do
 		--cmd) cmd=$2 ;;
 		--mem) mem=$2 ;;
 		--smp) smp=$2 ;;
+		--accel) accel=$2 ;;
 		--append) append="$append $2" ;;
 		--timeout) timeout=$2 ;;
 		--log) log=$2 ;;
@@ -78,6 +86,7 @@ while [ $# -gt 0 ]; do
 		shift 2
 		;;
 	--gdb) gdb=1; shift ;;
+	--oops-ok) oops_panic=0; shift ;;
 	--) shift; qemu_extra=("$@"); break ;;
 	*) usage ;;
 	esac
@@ -91,8 +100,16 @@ if [ -z "$timeout" ]; then
 	if [ "$interactive" = 1 ] && [ -t 0 ]; then timeout=0; else timeout=300; fi
 fi
 case "$timeout" in '' | *[!0-9]*) usage ;; esac
-command -v qemu-system-x86_64 > /dev/null ||
-	die "qemu-system-x86_64 missing (apt-get install qemu-system-x86)"
+# An arm64 Image says so at byte 56 ("ARM\x64"); anything else is x86_64.
+arch=x86_64
+[ "$(od -An -c -j 56 -N 4 "$kernel" | tr -d ' ')" != 'ARMd' ] || arch=arm64
+if [ $arch = arm64 ]; then
+	qemu_bin=qemu-system-aarch64 console=ttyAMA0 pkg=qemu-system-arm
+else
+	qemu_bin=qemu-system-x86_64 console=ttyS0 pkg=qemu-system-x86
+fi
+command -v $qemu_bin > /dev/null ||
+	die "$qemu_bin missing (apt-get install $pkg)"
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -101,10 +118,15 @@ trap 'rm -rf "$work"' EXIT
 if [ -z "$initrd" ]; then
 	# procps's slabtop (with its libraries) beside busybox, which has none.
 	tools=()
-	[ ! -x /usr/bin/slabtop ] || tools+=(-a /usr/bin/slabtop:/usr/bin/slabtop)
+	if [ $arch = arm64 ]; then
+		bb=$("$here/busybox-arm64.sh") || die "no arm64 busybox"
+		tools+=(-b "$bb")
+	elif [ -x /usr/bin/slabtop ]; then
+		tools+=(-a /usr/bin/slabtop:/usr/bin/slabtop)
+	fi
 	key=$( (cat "$here/init" "$here/mkinitramfs.sh" "$here/common.sh"
-		echo "${tools[@]+"${tools[@]}"}") | md5sum | cut -c1-12)
-	initrd=$SLOBA_CACHE/guest/base-$key.cpio.gz
+		echo "$arch ${tools[@]+"${tools[@]}"}") | md5sum | cut -c1-12)
+	initrd=$SLOBA_CACHE/guest/base-$arch-$key.cpio.gz
 	if [ ! -s "$initrd" ]; then
 		"$here/mkinitramfs.sh" -o "$initrd" "${tools[@]+"${tools[@]}"}" > /dev/null ||
 			die "could not build the base initramfs"
@@ -134,13 +156,18 @@ done
 pack_cpio "$run" "$work/run.cpio.gz" || die "could not pack the run archive"
 cat "$initrd" "$work/run.cpio.gz" > "$work/initrd.cpio.gz"
 
-cmdline="console=ttyS0 panic=-1"
-[ "$interactive" = 1 ] || cmdline="$cmdline oops=panic"
+cmdline="console=$console panic=-1"
+# Under TCG on a loaded host the PC's IO-APIC timer check can time out
+# and panic ("IO-APIC + timer doesn't work!"); the timer itself works.
+[ $arch = arm64 ] || cmdline="$cmdline no_timer_check"
+[ "$interactive" = 1 ] || [ "$oops_panic" = 0 ] || cmdline="$cmdline oops=panic"
 [ "$gdb" = 0 ] || cmdline="$cmdline nokaslr"
 cmdline="$cmdline$append"
 
-qemu=(qemu-system-x86_64 -accel tcg -nographic -no-reboot -nic none
-	-m "$mem" -smp "$smp"
+qemu=($qemu_bin -accel "$accel" -nographic -no-reboot -nic none
+	-m "$mem" -smp "$smp")
+[ $arch = x86_64 ] || qemu+=(-M virt -cpu cortex-a57)
+qemu+=(
 	-kernel "$kernel" -initrd "$work/initrd.cpio.gz" -append "$cmdline")
 [ "$gdb" = 0 ] || qemu+=(-s -S)
 qemu+=("${qemu_extra[@]+"${qemu_extra[@]}"}")

@@ -19,7 +19,8 @@ usage: ${0##*/} -o OUT.cpio.gz [-a SRC:DEST]... [-b BUSYBOX]
   -a SRC:DEST   also copy file or folder SRC to absolute path DEST; the
                 shared libraries of dynamic executables come along
   -b BUSYBOX    busybox binary to use (default: the first static one of
-                /bin/busybox, /usr/bin/busybox; install busybox-static)
+                /bin/busybox, /usr/bin/busybox; install busybox-static);
+                it may be of another architecture (guest/busybox-arm64.sh)
 EOF
 	exit 2
 }
@@ -60,8 +61,12 @@ chmod 1777 "$root/tmp"
 chmod 700 "$root/root"
 cp "$busybox" "$root/bin/busybox"
 copy_libs "$root" "$busybox"
-# Link every applet at the path busybox itself names for it.
-"$busybox" --list-full | while read -r applet; do
+# Link every applet at the path busybox itself names for it.  A busybox of
+# another architecture (the arm64 guest's) cannot run here: the host's
+# busybox of the same Debian release has the same applets.
+applets=$("$busybox" --list-full 2> /dev/null) || applets=$(busybox --list-full) ||
+	die "cannot list the applets of $busybox"
+echo "$applets" | while read -r applet; do
 	[ -e "$root/$applet" ] || ln -s /bin/busybox "$root/$applet"
 done
 [ -e "$root/bin/sh" ] || die "$busybox has no sh applet"

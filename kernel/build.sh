@@ -10,12 +10,20 @@
 #     fatal).  A changed series gives a fresh tree.
 #  2. Copies the files named in kernel/overlay.list into that tree.
 #  3. Configures $SLOBA_CACHE/build/<name>-<key> as `make tinyconfig` plus
-#     kernel/configs/base.config, the allocator's fragment and any --config
-#     fragments, and fails if any option a fragment asks for did not survive
+#     kernel/configs/base.config, the machine's fragment (x86_64.config or
+#     arm64.config), the allocator's fragment and any --config fragments,
+#     and fails if any option a fragment asks for did not survive
 #     (merge_config.sh only warns about unmet dependencies).
-#  4. Runs make (vmlinux, bzImage, modules, gdb scripts) and prints the path
-#     of the bzImage (or, with --print-dir, of the build folder, which is
-#     ready for `make -C DIR M=/path/to/module`).
+#  4. Runs make (vmlinux, the boot image, modules, gdb scripts) and prints
+#     the path of the boot image (x86_64: bzImage, arm64: Image; with
+#     --print-dir, the build folder, which is ready for
+#     `make -C DIR M=/path/to/module`, with ARCH and CROSS_COMPILE for arm64).
+#
+# --arch arm64 (or ARCH=arm64 in the environment) cross-builds with
+# Debian's clang and LLVM binutils (LLVM=1), installed when missing: clang
+# targets arm64 as it is, while Debian 12's gcc-aarch64-linux-gnu conflicts
+# with gcc-multilib, which the ashmem suites need for -m32 (installing one
+# removes the other, breaking the other's builds).
 
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -30,11 +38,12 @@ keep_builds=${SLOBA_KEEP_BUILDS:-12} keep_trees=${SLOBA_KEEP_TREES:-4}
 
 usage() {
 	cat >&2 <<EOF
-usage: ${0##*/} [--alloc NAME] [--config FRAGMENT]... [--print-dir | --print-src]
-                [--jobs N] [--quiet]
+usage: ${0##*/} [--arch x86_64|arm64] [--alloc NAME] [--config FRAGMENT]...
+                [--print-dir | --print-src] [--jobs N] [--quiet]
+  --arch ARCH       x86_64 (default, or \$ARCH) or arm64 (clang, LLVM=1)
   --alloc NAME      slab allocator: a fragment kernel/configs/NAME.config
                     (now: $(cd "$here/configs" && ls ./*.config | sed 's|^\./||; s|\.config$||' |
-		    grep -v -x -e base -e debug | tr '\n' ' '); default slub)
+		    grep -v -x -e base -e debug -e x86_64 -e arm64 | tr '\n' ' '); default slub)
   --config FILE     extra fragment, a path or a name in kernel/configs/
                     (e.g. debug.config); may be repeated, merged in order
   --print-dir       print the build folder instead of the bzImage path
@@ -50,11 +59,12 @@ EOF
 say() { echo "build.sh: $*" >&2; }
 fail() { say "error: $*"; exit 1; }
 
-alloc=slub print=bzimage jobs=$(nproc) quiet=0
+alloc=slub print=bzimage jobs=$(nproc) quiet=0 arch=${ARCH:-x86_64}
 frags=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	--alloc) [ $# -ge 2 ] || usage; alloc=$2; shift 2 ;;
+	--arch) [ $# -ge 2 ] || usage; arch=$2; shift 2 ;;
 	--config) [ $# -ge 2 ] || usage; frags+=("$2"); shift 2 ;;
 	--jobs | -j) [ $# -ge 2 ] || usage; jobs=$2; shift 2 ;;
 	--print-dir) print=dir; shift ;;
@@ -64,7 +74,12 @@ while [ $# -gt 0 ]; do
 	esac
 done
 case "$jobs" in '' | *[!0-9]*) usage ;; esac
-case "$alloc" in '' | */* | base | debug) usage ;; esac
+case "$alloc" in '' | */* | base | debug | x86_64 | arm64) usage ;; esac
+case "$arch" in
+x86 | x86_64 | amd64) arch=x86_64 cross= image=arch/x86/boot/bzImage ;;
+arm64 | aarch64) arch=arm64 image=arch/arm64/boot/Image cross=LLVM=1 ;;
+*) say "unknown arch '$arch'"; usage ;;
+esac
 
 # Fragment paths: base, the allocator, then the extras in order.
 resolve() {
@@ -80,8 +95,10 @@ resolve() {
 }
 [ -f "$here/configs/$alloc.config" ] ||
 	{ say "unknown allocator '$alloc'"; usage; }
-fragfiles=("$here/configs/base.config" "$here/configs/$alloc.config")
+fragfiles=("$here/configs/base.config" "$here/configs/$arch.config"
+	"$here/configs/$alloc.config")
 name=$alloc
+[ "$arch" = x86_64 ] || name="$arch-$alloc"
 for f in "${frags[@]+"${frags[@]}"}"; do
 	p=$(resolve "$f")
 	fragfiles+=("$p")
@@ -98,6 +115,16 @@ if [ ! -r "$tarball" ]; then
 	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq \
 		--no-install-recommends linux-source-6.1 >&2
 	[ -r "$tarball" ] || fail "linux-source-6.1 did not provide $tarball"
+fi
+if [ -n "$cross" ] &&
+	! { command -v clang && command -v ld.lld && command -v llvm-objcopy; } > /dev/null; then
+	say "clang/lld/llvm missing, installing them for LLVM=1"
+	SUDO=
+	[ "$(id -u)" = 0 ] || SUDO=sudo
+	$SUDO apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq \
+		--no-install-recommends clang lld llvm >&2
+	command -v ld.lld > /dev/null || fail "no ld.lld"
 fi
 
 patches=()
@@ -184,6 +211,7 @@ fi
 # --- 3. configuration ------------------------------------------------------
 key=$({
 	echo "$srckey"
+	echo "arch $arch $cross"
 	for f in "${fragfiles[@]}"; do
 		echo "fragment $(basename "$f")"
 		cat "$f"
@@ -193,7 +221,7 @@ obj=$SLOBA_CACHE/build/$name-$key
 mkdir -p "$obj"
 exec 9> "$obj.lock"
 flock 9
-kmake=(make -C "$src" O="$obj" ARCH=x86_64 -j"$jobs")
+kmake=(make -C "$src" O="$obj" ARCH="$arch" $cross -j"$jobs")
 log=$obj/build.log
 
 run() {
@@ -231,7 +259,7 @@ if [ ! -f "$obj/.sloba-config-ok" ] || [ ! -f "$obj/.config" ]; then
 	say "configuring $obj (tinyconfig + ${fragfiles[*]##*/})"
 	: > "$log"
 	run "${kmake[@]}" tinyconfig || fail "make tinyconfig failed"
-	run env -C "$obj" ARCH=x86_64 "$src/scripts/kconfig/merge_config.sh" -m \
+	run env -C "$obj" ARCH="$arch" $cross "$src/scripts/kconfig/merge_config.sh" -m \
 		.config "${fragfiles[@]}" || fail "merge_config.sh failed"
 	run "${kmake[@]}" olddefconfig || fail "make olddefconfig failed"
 	bad=$(verify_config "$obj/.config" "${fragfiles[@]}")
@@ -261,5 +289,5 @@ by_age .sloba-config-ok "$SLOBA_CACHE"/build/* | tail -n +$((keep_builds + 1)) |
 
 case $print in
 dir) echo "$obj" ;;
-*) echo "$obj/arch/x86/boot/bzImage" ;;
+*) echo "$obj/$image" ;;
 esac

@@ -3,9 +3,10 @@
 #
 # Runs the 6.1 tree's scripts/checkpatch.pl over the kernel patch series
 # (kernel/patches/*.patch, checked against the tree), the test module's
-# sources and every file kernel/overlay.list copies into the tree (the
-# allocator core and its kernel platform; as files, --no-tree).  Warnings are shown;
-# any error fails.  With --record SUITE the per-file outcome is recorded
+# sources, the kernel benchmarks of bench/kernel/, and every file
+# kernel/overlay.list copies into the tree (the allocator core and its
+# kernel platform; as files, --no-tree).  Warnings are shown; any error
+# fails.  With --record SUITE the per-file outcome is recorded
 # with scripts/record-result.
 
 set -uo pipefail
@@ -46,8 +47,10 @@ check() {
 for p in "$here"/patches/*.patch; do
 	[ -e "$p" ] && check "$p"
 done
-# The module, and every file the overlay copies into the kernel tree.
-files=("$here"/testmod/*.c "$here"/testmod/*.h)
+# The module, the kernel benchmarks' sources (bench/kernel/), and every
+# file the overlay copies into the kernel tree.
+files=("$here"/testmod/*.c "$here"/testmod/*.h "$repo"/bench/kernel/*.c
+	"$repo"/bench/kernel/*/*.c)
 while read -r from _; do
 	case $from in '' | '#'*) continue ;; esac
 	files+=("$repo/$from")

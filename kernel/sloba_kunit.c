@@ -8,11 +8,13 @@
  * and in the x86_64 guest.
  */
 #include <kunit/test.h>
+#include <linux/debugobjects.h>
 #include <linux/delay.h>
 #include <linux/kasan.h>
 #include <linux/hrtimer.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/workqueue.h>
 
@@ -64,10 +66,25 @@ static void sloba_test_cache_lifecycle(struct kunit *test)
 	kmem_cache_destroy(s);
 }
 
+/*
+ * An address as a plain number the compiler knows nothing about: kmalloc()
+ * is declared __assume_aligned(ARCH_KMALLOC_MINALIGN), so without this GCC
+ * folds alignment checks (and comparisons with ZERO_SIZE_PTR) of what it
+ * returns to constants and the test checks nothing.
+ */
+static unsigned long laundered(const void *p)
+{
+	unsigned long a = (unsigned long)p;
+
+	OPTIMIZER_HIDE_VAR(a);
+	return a;
+}
+
 /* Every request size up to two pages: alignment, ksize, roundup. */
 static void sloba_test_kmalloc_sizes(struct kunit *test)
 {
 	size_t size;
+	void *zero;
 
 	for (size = 1; size <= 2 * PAGE_SIZE; size++) {
 		u8 *p = kmalloc(size, GFP_KERNEL);
@@ -77,16 +94,59 @@ static void sloba_test_kmalloc_sizes(struct kunit *test)
 		ks = ksize(p);
 		KUNIT_EXPECT_GE(test, ks, size);
 		KUNIT_EXPECT_EQ(test, ks, kmalloc_size_roundup(size));
-		KUNIT_EXPECT_TRUE(test, IS_ALIGNED((unsigned long)p,
-						   ARCH_KMALLOC_MINALIGN));
 		if (is_power_of_2(size))
-			KUNIT_EXPECT_TRUE(test, IS_ALIGNED((unsigned long)p,
+			KUNIT_EXPECT_TRUE(test, IS_ALIGNED(laundered(p),
 							   min_t(size_t, size, PAGE_SIZE)));
 		memset(p, 0xa5, ks);
 		kfree(p);
 	}
-	KUNIT_EXPECT_PTR_EQ(test, kmalloc(0, GFP_KERNEL), ZERO_SIZE_PTR);
+	zero = kmalloc(0, GFP_KERNEL);
+	KUNIT_EXPECT_EQ(test, laundered(zero), laundered(ZERO_SIZE_PTR));
 	KUNIT_EXPECT_EQ(test, ksize(ZERO_SIZE_PTR), 0);
+}
+
+/*
+ * kmalloc() memory may be handed to a device: every size class is aligned
+ * to ARCH_KMALLOC_MINALIGN, which is ARCH_DMA_MINALIGN where DMA is not
+ * coherent (128 bytes on arm64), so no two buffers share a cache line.
+ * Each size is tried on many objects, since one may be aligned by chance.
+ */
+static void sloba_test_kmalloc_minalign(struct kunit *test)
+{
+	unsigned int misaligned = 0, first_bad = 0;
+	size_t size;
+	void *p[16];
+	int i;
+
+	for (size = 1; size <= 2 * PAGE_SIZE; size++) {
+		for (i = 0; i < ARRAY_SIZE(p); i++) {
+			p[i] = kmalloc(size, GFP_KERNEL);
+			KUNIT_ASSERT_NOT_NULL(test, p[i]);
+			if (!IS_ALIGNED(laundered(p[i]), ARCH_KMALLOC_MINALIGN) &&
+			    !misaligned++)
+				first_bad = size;
+		}
+		for (i = 0; i < ARRAY_SIZE(p); i++)
+			kfree(p[i]);
+	}
+	KUNIT_EXPECT_EQ_MSG(test, misaligned, 0,
+			    "kmalloc objects not aligned to ARCH_KMALLOC_MINALIGN %u, first at size %u",
+			    (unsigned int)ARCH_KMALLOC_MINALIGN, first_bad);
+}
+
+/* Above the size classes whole pages: never less than asked for. */
+static void sloba_test_size_roundup_large(struct kunit *test)
+{
+	static const size_t sizes[] = { 4097, 40000, SZ_1M + 1, SZ_4M,
+					SZ_4M + 1, SZ_8M + 3, SZ_1G };
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		KUNIT_EXPECT_GE(test, kmalloc_size_roundup(sizes[i]), sizes[i]);
+		KUNIT_EXPECT_TRUE(test, is_power_of_2(kmalloc_size_roundup(sizes[i])));
+	}
+	KUNIT_EXPECT_EQ(test, kmalloc_size_roundup(0), 0);
+	KUNIT_EXPECT_EQ(test, kmalloc_size_roundup(SIZE_MAX), SIZE_MAX);
 }
 
 static void sloba_test_kzalloc(struct kunit *test)
@@ -136,6 +196,8 @@ static void sloba_test_ctor(struct kunit *test)
 			after_first = atomic_read(&ctor_calls);
 		for (i = 0; i < ARRAY_SIZE(p); i++)
 			kmem_cache_free(s, p[i]);
+		/* KASAN's quarantine holds them back; reuse is the point. */
+		kasan_cache_shrink(s);
 	}
 	KUNIT_EXPECT_GE(test, after_first, (int)ARRAY_SIZE(p));
 	KUNIT_EXPECT_LE(test, atomic_read(&ctor_calls),
@@ -144,26 +206,31 @@ static void sloba_test_ctor(struct kunit *test)
 	kmem_cache_destroy(s);
 }
 
+#define NR_BULK	300
+
 static void sloba_test_bulk(struct kunit *test)
 {
 	struct kmem_cache *s;
-	void *p[300];
+	void **p;
 	int i, j;
 
+	/* Off the stack: 300 pointers are 2.4 KB, too much for a frame. */
+	p = kunit_kmalloc_array(test, NR_BULK, sizeof(*p), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p);
 	s = own_cache("sloba-kunit-bulk", 72, 0);
 	KUNIT_ASSERT_NOT_NULL(test, s);
 	KUNIT_ASSERT_EQ(test, kmem_cache_alloc_bulk(s, GFP_KERNEL,
-						    ARRAY_SIZE(p), p),
-			(int)ARRAY_SIZE(p));
-	for (i = 0; i < ARRAY_SIZE(p); i++)
+						    NR_BULK, p),
+			(int)NR_BULK);
+	for (i = 0; i < NR_BULK; i++)
 		memset(p[i], i, 72);
-	for (i = 0; i < ARRAY_SIZE(p); i++)
+	for (i = 0; i < NR_BULK; i++)
 		for (j = 0; j < 72; j++)
 			KUNIT_ASSERT_EQ(test, ((u8 *)p[i])[j], (u8)i);
-	kmem_cache_free_bulk(s, ARRAY_SIZE(p) / 2, p);
+	kmem_cache_free_bulk(s, NR_BULK / 2, p);
 	/* The rest through the NULL-cache form, as kfree_bulk() does. */
-	kmem_cache_free_bulk(NULL, ARRAY_SIZE(p) - ARRAY_SIZE(p) / 2,
-			     p + ARRAY_SIZE(p) / 2);
+	kmem_cache_free_bulk(NULL, NR_BULK - NR_BULK / 2,
+			     p + NR_BULK / 2);
 	kmem_cache_shrink(s);
 	KUNIT_EXPECT_EQ(test, info_of(s).active_objs, 0);
 	kmem_cache_destroy(s);
@@ -410,6 +477,8 @@ static void sloba_test_drop_slab(struct kunit *test)
 	}
 	for (i = 0; i < ARRAY_SIZE(p); i++)
 		kmem_cache_free(s, p[i]);
+	/* Out of KASAN's quarantine (if any) onto this CPU's freelist. */
+	kasan_cache_shrink(s);
 	/* The objects rest on this CPU's freelist and pin their slabs. */
 	KUNIT_EXPECT_GT(test, info_of(s).num_slabs, 0);
 	msleep(200);		/* past the shrinker's rate limit */
@@ -427,7 +496,7 @@ static void sloba_test_drop_slab(struct kunit *test)
 static void sloba_test_merge(struct kunit *test)
 {
 	struct kmem_cache *a, *b, *ctor, *rcu, *copy;
-	bool merge = IS_ENABLED(CONFIG_SLAB_MERGE_DEFAULT);
+	bool merge;
 	void *p;
 
 	a = kmem_cache_create("sloba-kunit-merge-a", 200, 0, 0, NULL);
@@ -442,7 +511,16 @@ static void sloba_test_merge(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, ctor);
 	KUNIT_ASSERT_NOT_NULL(test, rcu);
 	KUNIT_ASSERT_NOT_NULL(test, copy);
+	/*
+	 * Merged unless merging is off (slab_nomerge, or KASAN's metadata)
+	 * or a is a debug cache (sloba_debug): its free link sits past the
+	 * object, where b's larger object could cover it.
+	 */
+	merge = !slab_unmergeable(a) && !(a->sflags & SLOBA_F_DEBUG);
 	KUNIT_EXPECT_EQ(test, a == b, merge);
+	if (IS_ENABLED(CONFIG_SLAB_MERGE_DEFAULT) && !sloba_debug_all &&
+	    !IS_ENABLED(CONFIG_KASAN_GENERIC))
+		KUNIT_EXPECT_TRUE(test, merge);
 	KUNIT_EXPECT_PTR_NE(test, ctor, a);
 	KUNIT_EXPECT_PTR_NE(test, rcu, a);
 	KUNIT_EXPECT_PTR_NE(test, copy, a);
@@ -498,18 +576,26 @@ static void sloba_test_red_zone(struct kunit *test)
 	p[100] = 0x42;
 	kasan_enable_current();
 	kmem_cache_free(s, p);
+	/* KASAN's quarantine may hold it: shrinking hands it back */
+	kmem_cache_shrink(s);
 	KUNIT_EXPECT_EQ(test, sloba_reports, 1);
 	KUNIT_EXPECT_EQ(test, info_of(s).active_objs, 0UL);
 	sloba_reports = 0;
 	kmem_cache_destroy(s);
 }
 
-/* A debug cache finds a double free that is not the latest free. */
+/*
+ * A debug cache finds a double free that is not the latest free.  The
+ * cache is SLAB_TYPESAFE_BY_RCU, whose objects KASAN leaves to the
+ * allocator (they may be read after free for a grace period), so the
+ * check is SLOBA's own with KASAN too.
+ */
 static void sloba_test_double_free_debug(struct kunit *test)
 {
 	struct kmem_cache *s = own_cache("sloba-kunit-df", 64,
 					 SLAB_CONSISTENCY_CHECKS |
-					 SLAB_STORE_USER);
+					 SLAB_STORE_USER |
+					 SLAB_TYPESAFE_BY_RCU);
 	void *a, *b;
 
 	KUNIT_ASSERT_NOT_NULL(test, s);
@@ -525,6 +611,17 @@ static void sloba_test_double_free_debug(struct kunit *test)
 	kmem_cache_destroy(s);
 }
 
+static void expect_cache_name(struct kunit *test, const void *p,
+			      const char *dma, const char *rcl, size_t size)
+{
+	char name[32];
+
+	/* the class of the size: 64 here, 128 where kmalloc's minimum is */
+	snprintf(name, sizeof(name), "%skmalloc-%s%zu", dma, rcl,
+		 kmalloc_size_roundup(size));
+	KUNIT_EXPECT_STREQ(test, virt_to_slab(p)->slab_cache->name, name);
+}
+
 /*
  * kmalloc's types have caches of their own: reclaimable memory, and DMA
  * memory from ZONE_DMA where the kernel has one.
@@ -534,19 +631,16 @@ static void sloba_test_kmalloc_types(struct kunit *test)
 	void *p = kmalloc(64, GFP_KERNEL | __GFP_RECLAIMABLE);
 
 	KUNIT_ASSERT_NOT_NULL(test, p);
-	KUNIT_EXPECT_STREQ(test, virt_to_slab(p)->slab_cache->name,
-			   "kmalloc-rcl-64");
+	expect_cache_name(test, p, "", "rcl-", 64);
 	kfree(p);
 	p = kmalloc(64, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, p);
-	KUNIT_EXPECT_STREQ(test, virt_to_slab(p)->slab_cache->name,
-			   "kmalloc-64");
+	expect_cache_name(test, p, "", "", 64);
 	kfree(p);
 #ifdef CONFIG_ZONE_DMA
 	p = kmalloc(100, GFP_KERNEL | GFP_DMA);
 	KUNIT_ASSERT_NOT_NULL(test, p);
-	KUNIT_EXPECT_STREQ(test, virt_to_slab(p)->slab_cache->name,
-			   "dma-kmalloc-112");
+	expect_cache_name(test, p, "dma-", "", 100);
 	KUNIT_EXPECT_EQ(test, page_zonenum(virt_to_page(p)), ZONE_DMA);
 	kfree(p);
 #endif
@@ -563,14 +657,17 @@ static void sloba_test_carving_order(struct kunit *test)
 	void *p[32];
 
 	KUNIT_ASSERT_NOT_NULL(test, s);
+	/* 32 a page, or fewer when debugging or KASAN adds to each */
 	n = info_of(s).objperslab;
-	KUNIT_ASSERT_EQ(test, n, 32U);
+	KUNIT_ASSERT_EQ(test, n, (unsigned int)(PAGE_SIZE << s->order) / s->size);
+	KUNIT_ASSERT_GE(test, n, 2U);
+	n = min_t(unsigned int, n, ARRAY_SIZE(p));
 	for (i = 0; i < n; i++) {
 		p[i] = kmem_cache_alloc(s, GFP_KERNEL);
 		KUNIT_ASSERT_NOT_NULL(test, p[i]);
 	}
 	for (i = 1; i < n; i++)
-		descending += p[i] == p[i - 1] - 128;
+		descending += p[i] == p[i - 1] - s->size;
 	if (IS_ENABLED(CONFIG_SLAB_FREELIST_RANDOM))
 		KUNIT_EXPECT_LT(test, descending, n - 1);
 	else
@@ -583,16 +680,21 @@ static void sloba_test_carving_order(struct kunit *test)
 /*
  * The reaper: a CPU that stops using a cache gives its lists back within
  * two passes (two to four seconds of its being awake), without memory
- * pressure.
+ * pressure.  The cache has CPU lists under sloba_debug too
+ * (SLAB_NO_USER_FLAGS), and its frees reach them under KASAN too, which
+ * does not quarantine SLAB_TYPESAFE_BY_RCU objects.
  */
 static void sloba_test_reaper(struct kunit *test)
 {
-	struct kmem_cache *s = own_cache("sloba-kunit-reap", 256, 0);
+	struct kmem_cache *s = own_cache("sloba-kunit-reap", 256,
+					 SLAB_NO_USER_FLAGS |
+					 SLAB_TYPESAFE_BY_RCU);
 	struct sloba_cache_info info;
 	void *p[20];
 	int i;
 
 	KUNIT_ASSERT_NOT_NULL(test, s);
+	KUNIT_ASSERT_FALSE(test, s->sflags & SLOBA_F_DEBUG);
 	for (i = 0; i < ARRAY_SIZE(p); i++) {
 		p[i] = kmem_cache_alloc(s, GFP_KERNEL);
 		KUNIT_ASSERT_NOT_NULL(test, p[i]);
@@ -638,9 +740,81 @@ static void sloba_test_counters(struct kunit *test)
 	kmem_cache_destroy(s);
 }
 
+/*
+ * Bits no slab may ask for (GFP_SLAB_BUG_MASK) are reported and dropped
+ * where they would reach the page allocator, as under SLAB and SLUB: for
+ * a new slab and for a kmalloc above the size classes.
+ */
+static void sloba_test_gfp_bug_mask(struct kunit *test)
+{
+	struct kmem_cache *s = own_cache("sloba-kunit-gfp", 128, 0);
+	size_t large = KMALLOC_MAX_CACHE_SIZE + 1;
+	void *p;
+
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	p = kmem_cache_alloc(s, GFP_KERNEL | __GFP_HIGHMEM);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	KUNIT_EXPECT_EQ(test, sloba_reports, 1);
+	kmem_cache_free(s, p);
+	kmem_cache_destroy(s);
+	/* Not a constant: slab.h's inline kmalloc_large() is not SLOBA's. */
+	OPTIMIZER_HIDE_VAR(large);
+	p = kmalloc(large, GFP_KERNEL | __GFP_HIGHMEM);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	KUNIT_EXPECT_EQ(test, sloba_reports, 2);
+	kfree(p);
+	sloba_reports = 0;
+}
+
+#ifdef CONFIG_DEBUG_OBJECTS_FREE
+/*
+ * Freeing memory makes debugobjects forget the objects that lived in it
+ * (debug_check_no_obj_freed()).  Probed without a report: activating an
+ * object that debugobjects does not track asks its descriptor whether it
+ * is a static object, which it never asks for a tracked one.
+ */
+static int sloba_odebug_asked;
+
+static bool sloba_odebug_is_static(void *addr)
+{
+	sloba_odebug_asked++;
+	return true;
+}
+
+static const struct debug_obj_descr sloba_odebug_descr = {
+	.name = "sloba_kunit",
+	.is_static_object = sloba_odebug_is_static,
+};
+
+static void sloba_test_debugobjects_free(struct kunit *test)
+{
+	/* A cache of its own: nobody else reuses the object meanwhile. */
+	struct kmem_cache *s = own_cache("sloba-kunit-odebug", 64, 0);
+	void *p;
+
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	p = kmem_cache_alloc(s, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	sloba_odebug_asked = 0;
+	debug_object_init(p, &sloba_odebug_descr);
+	debug_object_activate(p, &sloba_odebug_descr);
+	KUNIT_EXPECT_EQ(test, sloba_odebug_asked, 0);	/* tracked */
+	/* Inactive: freeing an active object would be a report. */
+	debug_object_deactivate(p, &sloba_odebug_descr);
+	kmem_cache_free(s, p);
+	debug_object_activate(p, &sloba_odebug_descr);
+	KUNIT_EXPECT_EQ(test, sloba_odebug_asked, 1);	/* forgotten */
+	debug_object_deactivate(p, &sloba_odebug_descr);
+	debug_object_free(p, &sloba_odebug_descr);
+	kmem_cache_destroy(s);
+}
+#endif
+
 static struct kunit_case sloba_test_cases[] = {
 	KUNIT_CASE(sloba_test_cache_lifecycle),
 	KUNIT_CASE(sloba_test_kmalloc_sizes),
+	KUNIT_CASE(sloba_test_kmalloc_minalign),
+	KUNIT_CASE(sloba_test_size_roundup_large),
 	KUNIT_CASE(sloba_test_kzalloc),
 	KUNIT_CASE(sloba_test_ctor),
 	KUNIT_CASE(sloba_test_bulk),
@@ -658,6 +832,10 @@ static struct kunit_case sloba_test_cases[] = {
 	KUNIT_CASE(sloba_test_carving_order),
 	KUNIT_CASE(sloba_test_reaper),
 	KUNIT_CASE(sloba_test_counters),
+	KUNIT_CASE(sloba_test_gfp_bug_mask),
+#ifdef CONFIG_DEBUG_OBJECTS_FREE
+	KUNIT_CASE(sloba_test_debugobjects_free),
+#endif
 	{}
 };
 

@@ -17,7 +17,10 @@
  */
 #include <linux/cpuhotplug.h>
 #include <linux/cpumask.h>
+#include <linux/debug_locks.h>
 #include <linux/debugfs.h>
+#include <linux/debugobjects.h>
+#include <linux/kfence.h>
 #include <kunit/test.h>
 #include <linux/kmemleak.h>
 #include <linux/module.h>
@@ -30,6 +33,7 @@
 #include "internal.h"
 #include "slab.h"
 #include "sloba.h"
+#include "sloba_def.h"
 #include "sloba_plat_inline.h"
 
 bool sloba_debug_all __ro_after_init;
@@ -47,13 +51,57 @@ __setup("sloba_debug", setup_sloba_debug);
  */
 
 /*
- * The page allocator's flags for a new slab: how hard to try comes from the
- * caller, which zone and mobility from the cache alone, as in SLUB (a
- * GFP_DMA caller does not put a DMA page into a normal cache).
+ * A KUnit test that provokes reports on purpose counts them in its
+ * "sloba_reports" resource instead of WARNing (as SLUB's "slab_errors").
+ */
+static bool sloba_kunit_report(void)
+{
+#if IS_ENABLED(CONFIG_KUNIT)
+	struct kunit_resource *resource;
+
+	if (likely(!current->kunit_test))
+		return false;
+	resource = kunit_find_named_resource(current->kunit_test,
+					     "sloba_reports");
+	if (!resource)
+		return false;
+	(*(int *)resource->data)++;
+	kunit_put_resource(resource);
+	return true;
+#else
+	return false;
+#endif
+}
+
+/*
+ * GFP_SLAB_BUG_MASK bits (a zone no slab may come from, bits beyond the
+ * gfp range) are dropped with slab_common's report and stack dump, as
+ * under SLAB and SLUB, when they reach the page allocator: for a new slab
+ * and for a large kmalloc.  A KUnit test that passes them on purpose
+ * counts the report instead.
+ */
+static gfp_t sloba_fix_flags(gfp_t gfp)
+{
+	if (!sloba_kunit_report())
+		return kmalloc_fix_flags(gfp);
+	pr_info("SLOBA (expected by the test): unexpected gfp %#x dropped\n",
+		(__force unsigned int)(gfp & GFP_SLAB_BUG_MASK));
+	return gfp & ~GFP_SLAB_BUG_MASK;
+}
+
+/*
+ * The page allocator sees only how hard to try and where, as under SLUB:
+ * zone, mobility, accounting (__GFP_ACCOUNT charges objects, not the
+ * slab's pages) and zeroing come from the cache, not from the object's
+ * request (a GFP_DMA caller does not put a DMA page into a normal cache),
+ * and bits no slab may ask for are reported and dropped
+ * (sloba_fix_flags()).
  */
 static gfp_t slab_page_gfp(struct kmem_cache *s, gfp_t gfp,
 			   unsigned int order, bool may_fail)
 {
+	if (unlikely(gfp & GFP_SLAB_BUG_MASK))
+		gfp = sloba_fix_flags(gfp);
 	gfp &= GFP_RECLAIM_MASK | GFP_CONSTRAINT_MASK;
 	if (may_fail)		/* a smaller order comes next */
 		gfp = (gfp | __GFP_NOWARN | __GFP_NORETRY) & ~__GFP_NOFAIL;
@@ -82,6 +130,7 @@ struct slab *plat_slab_alloc(struct kmem_cache *s, gfp_t gfp,
 	/* Reserve pages are kept apart only while they are guarded. */
 	if (sk_memalloc_socks() && page_is_pfmemalloc(folio_page(folio, 0)))
 		slab_set_pfmemalloc(folio_slab(folio));
+	kasan_poison_slab(folio_slab(folio));
 	mod_node_page_state(folio_pgdat(folio), cache_vmstat_idx(s),
 			    PAGE_SIZE << order);
 	return folio_slab(folio);
@@ -92,9 +141,13 @@ void plat_slab_free(struct kmem_cache *s, struct slab *slab)
 	struct folio *folio = slab_folio(slab);
 	unsigned int order = folio_order(folio);
 
+	if (memcg_kmem_enabled())
+		memcg_free_slab_cgroups(slab);
 	__slab_clear_pfmemalloc(slab);
 	folio->mapping = NULL;		/* slab_cache lived there */
 	__folio_clear_slab(folio);
+	/* random_start shares its word with the page's _mapcount */
+	page_mapcount_reset(folio_page(folio, 0));
 	mod_node_page_state(folio_pgdat(folio), cache_vmstat_idx(s),
 			    -(PAGE_SIZE << order));
 	if (current->reclaim_state)
@@ -246,29 +299,6 @@ bool plat_kmalloc_type(unsigned int t, const char **prefix,
 	return false;
 }
 
-/*
- * A KUnit test that provokes reports on purpose counts them in its
- * "sloba_reports" resource instead of WARNing (as SLUB's "slab_errors").
- */
-static bool sloba_kunit_report(void)
-{
-#if IS_ENABLED(CONFIG_KUNIT)
-	struct kunit_resource *resource;
-
-	if (likely(!current->kunit_test))
-		return false;
-	resource = kunit_find_named_resource(current->kunit_test,
-					     "sloba_reports");
-	if (!resource)
-		return false;
-	(*(int *)resource->data)++;
-	kunit_put_resource(resource);
-	return true;
-#else
-	return false;
-#endif
-}
-
 void plat_report(struct kmem_cache *s, const char *fmt, ...)
 {
 	struct va_format vaf;
@@ -322,6 +352,8 @@ static void print_track(const char *what, const struct sloba_track *t)
 /* After a report on an object of a debug cache: its tracks and bytes. */
 void plat_print_object(struct kmem_cache *s, void *obj)
 {
+	/* KASAN may have poisoned it already (a report from its quarantine) */
+	kasan_disable_current();
 	if (s->sflags & SLOBA_F_TRACK) {
 		const struct sloba_track *t = (void *)((char *)obj + s->offset +
 						       sizeof(void *));
@@ -331,6 +363,7 @@ void plat_print_object(struct kmem_cache *s, void *obj)
 	}
 	print_hex_dump(KERN_ERR, "Object ", DUMP_PREFIX_ADDRESS, 16, 1, obj,
 		       min_t(unsigned int, s->offset, 256), false);
+	kasan_enable_current();
 }
 
 /* A CPU that went away leaves its freelists to the slabs. */
@@ -611,6 +644,17 @@ struct kmem_cache *__kmem_cache_alias(const char *name, unsigned int size,
 	return s;
 }
 
+/* No object is out (KASAN asks before emptying its quarantine). */
+bool __kmem_cache_empty(struct kmem_cache *s)
+{
+	struct sloba_node *n;
+
+	for (n = s->node; n < s->node + nr_node_ids; n++)
+		if (READ_ONCE(n->nr_inuse))
+			return false;
+	return true;
+}
+
 int __kmem_cache_shutdown(struct kmem_cache *s)
 {
 	return sloba_cache_shutdown(s);
@@ -629,61 +673,147 @@ int __kmem_cache_shrink(struct kmem_cache *s)
 }
 
 /* ---------------------------------------------------------------------
- * Objects
+ * Objects: the kernel's hooks around the core's calls
+ *
+ * Allocation: slab_pre_alloc_hook() (might_alloc, FAILSLAB's
+ * should_failslab(), the memory cgroup charge and, for
+ * kmem_cache_alloc_lru(), the cgroup's list_lru), then KFENCE's sample or
+ * the core, then slab_post_alloc_hook() (KASAN unpoisons, kmemleak, the
+ * object's obj_cgroup).  The core has already zeroed the object when
+ * init_on_alloc or __GFP_ZERO asks for it, and KFENCE zeroes its own.
+ *
+ * Free: the obj_cgroup is uncharged, kmemleak forgets the object, lockdep
+ * and debugobjects check that nothing live is freed with it, KASAN poisons
+ * it and may keep it in its quarantine (which gives it back through
+ * ___cache_free()), KFENCE takes back its own; the rest goes to the core.
  */
 
-static __always_inline void *cache_alloc(struct kmem_cache *s, gfp_t gfp,
-					 int node, unsigned long caller)
+static __always_inline void *slab_alloc(struct kmem_cache *s,
+					struct list_lru *lru, gfp_t gfp,
+					size_t orig_size, int node,
+					unsigned long caller)
 {
-	void *ret;
+	struct obj_cgroup *objcg = NULL;
+	void *obj;
 
+	s = slab_pre_alloc_hook(s, lru, &objcg, 1, gfp);
+	if (unlikely(!s))
+		return NULL;
 	gfp &= gfp_allowed_mask;
-	might_alloc(gfp);
-	ret = sloba_cache_alloc_node(s, gfp, node);
-	trace_kmem_cache_alloc(caller, ret, s, gfp, node);
-	kmemleak_alloc_recursive(ret, s->object_size, 1, s->flags, gfp);
-	return ret;
+	obj = kfence_alloc(s, orig_size, gfp);
+	if (likely(!obj))
+		obj = sloba_cache_alloc_node(s, gfp, node);
+	slab_post_alloc_hook(s, objcg, gfp, 1, &obj, false);
+	return obj;
+}
+
+/* The checks of a free; true when KASAN keeps the object for now. */
+static __always_inline bool slab_free_hook(struct kmem_cache *s, void *obj)
+{
+	kmemleak_free_recursive(obj, s->flags);
+	debug_check_no_locks_freed(obj, s->object_size);
+	if (!(s->flags & SLAB_DEBUG_OBJECTS))
+		debug_check_no_obj_freed(obj, s->object_size);
+	return kasan_slab_free(s, obj, slab_want_init_on_free(s));
+}
+
+/* @slab may be NULL when the caller did not need it: found here then. */
+static __always_inline void slab_free(struct kmem_cache *s,
+				      struct slab *slab, void *obj)
+{
+	if (memcg_kmem_enabled())
+		memcg_slab_free_hook(s, slab ?: virt_to_slab(obj), &obj, 1);
+	if (slab_free_hook(s, obj))
+		return;
+	if (kfence_free(obj))
+		return;
+	sloba_cache_free(s, obj);
+}
+
+/* KASAN's quarantine gives an object back: straight to the core. */
+void ___cache_free(struct kmem_cache *s, void *obj, unsigned long addr)
+{
+	sloba_cache_free(s, obj);
 }
 
 void *kmem_cache_alloc(struct kmem_cache *s, gfp_t gfp)
 {
-	return cache_alloc(s, gfp, NUMA_NO_NODE, _RET_IP_);
+	void *ret = slab_alloc(s, NULL, gfp, s->object_size, NUMA_NO_NODE,
+			       _RET_IP_);
+
+	trace_kmem_cache_alloc(_RET_IP_, ret, s, gfp, NUMA_NO_NODE);
+	return ret;
 }
 EXPORT_SYMBOL(kmem_cache_alloc);
 
 void *kmem_cache_alloc_lru(struct kmem_cache *s, struct list_lru *lru,
 			   gfp_t gfp)
 {
-	return cache_alloc(s, gfp, NUMA_NO_NODE, _RET_IP_);
+	void *ret = slab_alloc(s, lru, gfp, s->object_size, NUMA_NO_NODE,
+			       _RET_IP_);
+
+	trace_kmem_cache_alloc(_RET_IP_, ret, s, gfp, NUMA_NO_NODE);
+	return ret;
 }
 EXPORT_SYMBOL(kmem_cache_alloc_lru);
 
 void *kmem_cache_alloc_node(struct kmem_cache *s, gfp_t gfp, int node)
 {
-	return cache_alloc(s, gfp, node, _RET_IP_);
+	void *ret = slab_alloc(s, NULL, gfp, s->object_size, node, _RET_IP_);
+
+	trace_kmem_cache_alloc(_RET_IP_, ret, s, gfp, node);
+	return ret;
 }
 EXPORT_SYMBOL(kmem_cache_alloc_node);
 
 void kmem_cache_free(struct kmem_cache *s, void *obj)
 {
+	if (unlikely(!obj))
+		return;
+	/*
+	 * With SLAB_FREELIST_HARDENED, as under SLUB: an object freed to
+	 * another cache than its own is reported and goes to its own, and a
+	 * pointer outside any slab is reported and left alone.
+	 */
+	s = cache_from_obj(s, obj);
+	if (unlikely(!s))
+		return;
 	trace_kmem_cache_free(_RET_IP_, obj, s);
-	kmemleak_free_recursive(obj, s->flags);
-	sloba_cache_free(s, obj);
+	slab_free(s, NULL, obj);
 }
 EXPORT_SYMBOL(kmem_cache_free);
 
+/*
+ * All @nr objects or none.  KFENCE may sample the first (it hands out at
+ * most one object per sample interval, so one try is enough).
+ */
 int kmem_cache_alloc_bulk(struct kmem_cache *s, gfp_t gfp, size_t nr,
 			  void **p)
 {
-	size_t i;
-	int ret;
+	struct obj_cgroup *objcg = NULL;
+	size_t i, first = 0;
 
+	if (unlikely(!nr))
+		return 0;
+	s = slab_pre_alloc_hook(s, NULL, &objcg, nr, gfp);
+	if (unlikely(!s))
+		return 0;
 	gfp &= gfp_allowed_mask;
-	might_alloc(gfp);
-	ret = sloba_cache_alloc_bulk(s, gfp, nr, p);
-	for (i = 0; i < ret; i++)
-		kmemleak_alloc_recursive(p[i], s->object_size, 1, s->flags, gfp);
-	return ret;
+	p[0] = kfence_alloc(s, s->object_size, gfp);
+	if (p[0])
+		first = 1;
+	if (unlikely(nr > first &&
+		     !sloba_cache_alloc_bulk(s, gfp, nr - first, p + first))) {
+		/* The core gave everything back: uncharge all of it. */
+		if (first && kfence_free(p[0]))
+			p[0] = NULL;
+		for (i = 0; i < nr; i++)
+			p[i] = NULL;
+		slab_post_alloc_hook(s, objcg, gfp, nr, p, false);
+		return 0;
+	}
+	slab_post_alloc_hook(s, objcg, gfp, nr, p, false);
+	return nr;
 }
 EXPORT_SYMBOL(kmem_cache_alloc_bulk);
 
@@ -704,19 +834,62 @@ EXPORT_SYMBOL(kmem_cache_free_bulk);
  * kmalloc
  */
 
-static __always_inline void *do_kmalloc(size_t size, gfp_t gfp, int node,
-					unsigned long caller)
+/* Whole pages for requests above the largest size class. */
+static void *large_alloc(size_t size, gfp_t gfp, int node)
 {
 	void *ret;
 
 	gfp &= gfp_allowed_mask;
 	might_alloc(gfp);
-	ret = sloba_kmalloc_node(size, gfp, node);
-	/* ksize() only when someone listens: the fast path calls nothing. */
-	if (trace_kmalloc_enabled())
-		trace_kmalloc(caller, ret, size, ZERO_OR_NULL_PTR(ret) ? 0 :
-			      sloba_ksize(ret), gfp, node);
+	if (unlikely(gfp & GFP_SLAB_BUG_MASK))
+		gfp = sloba_fix_flags(gfp);
+	ret = plat_large_alloc(size, gfp, node);
+	ret = kasan_kmalloc_large(ret, size, gfp);
 	kmemleak_alloc(ret, size, 1, gfp);
+	return ret;
+}
+
+static void large_free(struct folio *folio, const void *p)
+{
+	/* 6.1 warns too: no kmalloc is a single page outside a slab. */
+	if (WARN_ON_ONCE(!folio_test_large(folio)))
+		pr_warn_once("SLOBA: kfree(%p) of a page that is not a slab\n",
+			     p);
+	/*
+	 * Not where the allocation starts: KASAN reports an invalid free, as
+	 * under SLUB; without it, a WARN.  The pages are kept either way.
+	 */
+	if (unlikely(p != folio_address(folio))) {
+		if (kasan_enabled())
+			kasan_kfree_large((void *)p);
+		else
+			WARN_ON_ONCE(1);
+		return;
+	}
+	kmemleak_free(p);
+	kasan_kfree_large((void *)p);
+	plat_large_free(p);
+}
+
+static __always_inline void *do_kmalloc(size_t size, gfp_t gfp, int node,
+					unsigned long caller)
+{
+	struct kmem_cache *s;
+	void *ret;
+
+	if (unlikely(size > SLOBA_KMALLOC_MAX_CACHE_SIZE)) {
+		ret = large_alloc(size, gfp, node);
+		trace_kmalloc(caller, ret, size, PAGE_SIZE << get_order(size),
+			      gfp, node);
+		return ret;
+	}
+	/* ZERO_SIZE_PTR is no allocation: no hook may see it. */
+	if (unlikely(!size))
+		return ZERO_SIZE_PTR;
+	s = sloba_kmalloc_cache_gfp(size, gfp);
+	ret = slab_alloc(s, NULL, gfp, size, node, caller);
+	ret = kasan_kmalloc(s, ret, size, gfp);
+	trace_kmalloc(caller, ret, size, s->size, gfp, node);
 	return ret;
 }
 
@@ -741,26 +914,42 @@ EXPORT_SYMBOL(__kmalloc_node_track_caller);
 
 void kfree(const void *p)
 {
+	struct folio *folio;
+
 	trace_kfree(_RET_IP_, p);
 	if (unlikely(ZERO_OR_NULL_PTR(p)))
 		return;
-	kmemleak_free(p);
-	sloba_kfree(p);
+	folio = virt_to_folio(p);
+	if (unlikely(!folio_test_slab(folio))) {
+		large_free(folio, p);
+		return;
+	}
+	slab_free(folio_slab(folio)->slab_cache, folio_slab(folio), (void *)p);
 }
 EXPORT_SYMBOL(kfree);
 
 size_t __ksize(const void *p)
 {
+	if (unlikely(ZERO_OR_NULL_PTR(p)))
+		return 0;
+	if (unlikely(is_kfence_address(p)))
+		return kfence_ksize(p);
 	return sloba_ksize(p);
 }
 
+/* What ksize() will report; whole pages above the largest class. */
 size_t kmalloc_size_roundup(size_t size)
 {
 	if (unlikely(size == SIZE_MAX))
 		return SIZE_MAX;
+	if (size > SLOBA_KMALLOC_MAX_CACHE_SIZE)
+		return PAGE_SIZE << get_order(size);
 	return sloba_kmalloc_size_roundup(size);
 }
 EXPORT_SYMBOL(kmalloc_size_roundup);
+
+/* The kmalloc class of a size, for tests (kfence_test) built as modules. */
+EXPORT_SYMBOL_GPL(sloba_kmalloc_cache);
 
 /* ---------------------------------------------------------------------
  * What the rest of mm asks about objects and caches
@@ -770,13 +959,69 @@ EXPORT_SYMBOL(kmalloc_size_roundup);
 EXPORT_SYMBOL_GPL(sloba_cache_get_info);
 
 #ifdef CONFIG_PRINTK
+/* The first entries of a track's stack, for kmem_dump_obj(). */
+static void track_stack(const struct sloba_track *t, void **stack)
+{
+	unsigned long *entries;
+	unsigned int i, nr = 0;
+
+	if (t->handle)
+		nr = stack_depot_fetch(t->handle, &entries);
+	for (i = 0; i < KS_ADDRS_COUNT && i < nr; i++)
+		stack[i] = (void *)entries[i];
+}
+
 void __kmem_obj_info(struct kmem_obj_info *kpp, void *object,
 		     struct slab *slab)
 {
+	void *objp = nearest_obj(slab->slab_cache, slab, object);
+
 	kpp->kp_ptr = object;
 	kpp->kp_slab = slab;
 	kpp->kp_slab_cache = slab->slab_cache;
-	kpp->kp_objp = sloba_object_start(object);
+	kpp->kp_objp = objp;
+	kpp->kp_data_offset = (char *)kasan_reset_tag(object) - (char *)objp;
+	/* SLAB_STORE_USER: who allocated and last freed the object. */
+	if (slab->slab_cache->sflags & SLOBA_F_TRACK) {
+		const struct sloba_track *t = (void *)((char *)objp +
+			slab->slab_cache->offset + sizeof(void *));
+
+		track_stack(t, kpp->kp_stack);
+		track_stack(t + 1, kpp->kp_free_stack);
+	}
+}
+#endif
+
+#ifdef CONFIG_HARDENED_USERCOPY
+/*
+ * copy_to_user()/copy_from_user() of n bytes at ptr, inside slab: allowed
+ * only within the usercopy region of the object holding ptr (the whole
+ * object for kmalloc, what kmem_cache_create_usercopy() named for other
+ * caches, nothing for the rest).  Objects end at the slab's end, so the
+ * offset into an object is counted from there; the slack before the lowest
+ * object belongs to no object.
+ */
+void __check_heap_object(const void *ptr, unsigned long n,
+			 const struct slab *slab, bool to_user)
+{
+	struct kmem_cache *s = slab->slab_cache;
+	const char *p = kasan_reset_tag(ptr);
+	const char *end = sloba_slab_end(slab);
+	unsigned long offset;
+
+	if (is_kfence_address(p)) {
+		offset = p - (const char *)kfence_object_start(p);
+	} else {
+		if (p < end - (size_t)slab->objects * s->size || p >= end)
+			usercopy_abort("SLOBA slack outside any object", s->name,
+				       to_user, 0, n);
+		offset = s->size - 1 - (end - p - 1) % s->size;
+	}
+	if (offset >= s->useroffset &&
+	    offset - s->useroffset <= s->usersize &&
+	    n <= s->useroffset - offset + s->usersize)
+		return;
+	usercopy_abort("SLOBA object", s->name, to_user, offset, n);
 }
 #endif
 
@@ -826,6 +1071,11 @@ void __init kmem_cache_init(void)
 	s = (void *)__get_free_pages(GFP_NOWAIT | __GFP_ZERO, get_order(size));
 	if (!s)
 		panic("SLOBA: no memory for the kmem_cache cache\n");
+	/*
+	 * kmemleak scans only memory it knows: what this cache points to (its
+	 * random carving order) would look leaked otherwise.
+	 */
+	kmemleak_alloc(s, size, 1, GFP_NOWAIT);
 	s->name = "kmem_cache";
 	s->object_size = size;
 	s->align = __alignof__(struct kmem_cache);
@@ -843,6 +1093,7 @@ void __init kmem_cache_init(void)
 			if (s->flags & SLAB_KMALLOC)
 				continue;	/* a type that shares these */
 			s->flags |= SLAB_KMALLOC;
+			kasan_cache_create_kmalloc(s);
 			list_add_tail(&s->list, &slab_caches);
 		}
 	}

@@ -10,6 +10,7 @@
 #define MM_SLOBA_PLAT_H
 
 #include <linux/gfp.h>
+#include <linux/kasan.h>
 #include <linux/kernel.h>
 #include <linux/list.h>
 #include <linux/mm.h>
@@ -30,11 +31,13 @@ struct sloba_track {
 	unsigned long when;
 };
 
+/* Boot parameter sloba_debug: every cache is a debug cache. */
+extern bool sloba_debug_all;
+
 /* kmem_cache::cpu: the cache's per-cpu lists. */
 typedef struct sloba_cpu __percpu *sloba_cpu_ref_t;
 
 #define SLOBA_CACHELINE_ALIGNED	____cacheline_aligned_in_smp
-#define SLOBA_PLAT_CACHE_FIELDS
 #define plat_xchg(p, v)		xchg(p, v)
 #define plat_cmpxchg(p, o, n)	cmpxchg(p, o, n)
 
@@ -62,5 +65,12 @@ typedef struct sloba_cpu __percpu *sloba_cpu_ref_t;
 #define SLOBA_NO_SANITIZE
 #define plat_link_open(link)	do { } while (0)
 #define plat_link_close(link)	do { } while (0)
+
+/* What mm/kasan/ keeps in every cache: where its per-object metadata is. */
+#ifdef CONFIG_KASAN
+#define SLOBA_PLAT_CACHE_FIELDS	struct kasan_cache kasan_info;
+#else
+#define SLOBA_PLAT_CACHE_FIELDS
+#endif
 
 #endif /* MM_SLOBA_PLAT_H */

@@ -48,7 +48,6 @@ static __always_inline struct slab *plat_virt_to_slab(const void *p)
 #define plat_want_init_on_alloc(gfp, s)	slab_want_init_on_alloc(gfp, s)
 #define plat_want_init_on_free(s)	slab_want_init_on_free(s)
 
-extern bool sloba_debug_all;
 #define plat_debug_all()		(sloba_debug_all)
 #define plat_stats_enabled()		IS_ENABLED(CONFIG_SLOBA_STATS)
 #define plat_freelist_hardened()	IS_ENABLED(CONFIG_SLAB_FREELIST_HARDENED)
@@ -64,5 +63,24 @@ extern bool sloba_debug_all;
 #define plat_local_nid()		numa_mem_id()
 #define plat_slab_nid(slab)		slab_nid(slab)
 #define plat_rcu_enter(head)		((void)(head))
+
+/*
+ * KASAN appends its per-object metadata (allocation and free stacks) and a
+ * red zone to the layout, and initialises the metadata of every new object;
+ * a constructor runs on an unpoisoned object, which is poisoned again
+ * until it is allocated.
+ */
+#define plat_cache_layout(s, size)	kasan_cache_create(s, size, &(s)->flags)
+#define plat_want_construct(s)		((s)->ctor || ((s)->flags & SLAB_KASAN))
+
+static inline void plat_obj_construct(struct kmem_cache *s, void *obj)
+{
+	obj = kasan_init_slab_obj(s, obj);
+	if (s->ctor) {
+		kasan_unpoison_object_data(s, obj);
+		s->ctor(obj);
+		kasan_poison_object_data(s, obj);
+	}
+}
 
 #endif /* MM_SLOBA_PLAT_INLINE_H */

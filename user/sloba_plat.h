@@ -138,6 +138,7 @@ typedef unsigned int slab_flags_t;
 #define SLAB_STORE_USER		SLOBA_STORE_USER
 #define SLAB_PANIC		SLOBA_PANIC
 #define SLAB_TYPESAFE_BY_RCU	SLOBA_TYPESAFE_BY_RCU
+#define SLAB_NO_USER_FLAGS	0	/* no self-test caches here */
 
 #define ZERO_SIZE_PTR		SLOBA_ZERO_SIZE_PTR
 #define ZERO_OR_NULL_PTR(p)	((uintptr_t)(p) <= (uintptr_t)ZERO_SIZE_PTR)

@@ -99,5 +99,9 @@ extern bool sloba_user_reserves;
 #define plat_nr_nodes()		1U
 #define plat_local_nid()	0
 #define plat_slab_nid(slab)	((void)(slab), 0)
+/* No per-object metadata of its own; new objects only need their ctor. */
+#define plat_cache_layout(s, size)	((void)(s), (void)(size))
+#define plat_want_construct(s)		((s)->ctor != NULL)
+#define plat_obj_construct(s, obj)	((s)->ctor(obj))
 
 #endif /* SLOBA_PLAT_INLINE_H */

@@ -235,7 +235,9 @@ done
 
 # 4. the debug kernel: KASAN + lockdep
 if [ -x kernel/build.sh ]; then
-	if kdir=$(kernel/build.sh --config debug.config --config "$top/ashmem/kernel-ashmem.config" \
+	# The same build as make test-kernel-debug (SLOBA + debug.config, which
+	# carries what ashmem needs): CI builds one debug kernel for both.
+	if kdir=$(kernel/build.sh --alloc sloba --config debug.config \
 			--print-dir --quiet 2> "$logs/debug-kernel.log" | tail -n 1) &&
 	   [ -f "$kdir/arch/x86/boot/bzImage" ] &&
 	   vars=$("$here/build-module.sh" "$kdir" "$out/module-debug" 2>> "$logs/debug-kernel.log"); then

@@ -452,6 +452,7 @@ static void slabtest_cross_cpu(struct kunit *test)
 static void slabtest_kmalloc_sizes(struct kunit *test)
 {
 	size_t size, first_bad = 0, ks;
+	unsigned long addr;
 	int failed = 0, unzeroed = 0;
 	u8 *p;
 
@@ -465,13 +466,24 @@ static void slabtest_kmalloc_sizes(struct kunit *test)
 			continue;
 		}
 		ks = ksize(p);
-		/* At least what was asked, and not more than twice that. */
-		if (ks < size || ks > max_t(size_t, 2 * size, 64))
+		/*
+		 * At least what was asked, and not more than twice that (or
+		 * the smallest class: 64 bytes, or ARCH_KMALLOC_MINALIGN).
+		 */
+		if (ks < size || ks > max3(2 * size, (size_t)64,
+					   (size_t)ARCH_KMALLOC_MINALIGN))
 			ok = false;
-		if (!IS_ALIGNED((unsigned long)p, ARCH_KMALLOC_MINALIGN))
+		/*
+		 * kmalloc() is declared __assume_aligned(ARCH_KMALLOC_MINALIGN):
+		 * the address must be hidden from the compiler, or it folds
+		 * the alignment checks away.
+		 */
+		addr = (unsigned long)p;
+		OPTIMIZER_HIDE_VAR(addr);
+		if (!IS_ALIGNED(addr, ARCH_KMALLOC_MINALIGN))
 			ok = false;
 		/* Power-of-two sizes are naturally aligned. */
-		if (is_power_of_2(size) && !IS_ALIGNED((unsigned long)p, size))
+		if (is_power_of_2(size) && !IS_ALIGNED(addr, size))
 			ok = false;
 		/* All of ksize() is the caller's to use. */
 		memset(p, 0xa5, ks);
