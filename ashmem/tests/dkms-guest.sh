@@ -71,9 +71,11 @@ showlog() { sed 's/^/    /' "/tmp/$1.log" | tail -n "${2:-40}"; }
 # --- what the checks look at (called through check) ----------------------------
 installed() { dpkg-query -W -f '${Status}' "$1" 2> /dev/null | grep -q 'install ok installed'; }
 # dkms_installed VER REL: dkms status says ashmem/VER is installed for REL
+# (fixed strings: a release such as 6.12.95+deb12-amd64 is no regex)
 dkms_installed() {
 	dkms status -m ashmem -v "$1" -k "$2"
-	dkms status -m ashmem -v "$1" -k "$2" | grep -Eq "^ashmem/$1, $2, [^:]+: installed"
+	dkms status -m ashmem -v "$1" -k "$2" 2> /dev/null | grep -F "ashmem/$1, $2, " |
+		grep -q ': installed'
 }
 # ko_in REL: ashmem.ko (or .ko.xz) is in REL's updates/dkms
 ko_in() {
@@ -187,8 +189,11 @@ check)
 	check "the system is running, no failed unit" system_running
 	check "lsmod lists ashmem (nobody ran modprobe)" sh -c "lsmod | grep -q '^ashmem '"
 	check "systemd-modules-load.service succeeded" modules_load_ok
+	# by its identifier: the service runs before journald and exits before
+	# journald reads its messages, so they carry no _SYSTEMD_UNIT for -u
 	check "systemd-modules-load inserted ashmem" sh -c \
-		"journalctl -b -u systemd-modules-load.service --no-pager -o cat | grep -x \"Inserted module 'ashmem'\""
+		"journalctl -b -t systemd-modules-load --no-pager -o cat | tee /dev/stderr |
+		 grep -qx \"Inserted module 'ashmem'\""
 	check "the loaded ashmem is DKMS's for $rel" sh -c \
 		"modinfo -n ashmem | grep '^/lib/modules/$rel/updates/dkms/ashmem.ko'"
 	check "stat -c '%a %U %G' /dev/ashmem: 666 root root" equals "$(stat -c '%a %U %G' /dev/ashmem 2>&1)" "666 root root"
