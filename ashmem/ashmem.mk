@@ -8,6 +8,8 @@
 #   make ashmem            libashmem (static, shared, .pc) and the test programs
 #   make ashmem-module     ashmem.ko for Debian's newest 6.1 and 6.12 kernels
 #   make test-ashmem       everything, then the suites (see ashmem/README.md)
+#   make test-ashmem-dkms  the ashmem-dkms package installed in the Debian VM
+#                          of vm/ on 6.1, then a 6.12 from bookworm-backports
 #   make bench-ashmem      benchmark -> $(BUILD)/bench/ashmem.json
 #   make install-ashmem    install header, library, pkg-config file
 #                          (PREFIX=/usr/local, DESTDIR=)
@@ -49,8 +51,8 @@ ASHMEM_PROGS := $(addprefix $(ASHMEM_T)/,$(ASHMEM_TESTS) bench_ashmem) \
 ASHMEM_HDRS := ashmem/include/linux/ashmem.h ashmem/tests/tap.h ashmem/lib/libashmem.h
 
 
-.PHONY: ashmem ashmem-module test-ashmem bench-ashmem install-ashmem dkms-ashmem \
-	deb-ashmem ashmem-deps
+.PHONY: ashmem ashmem-module test-ashmem test-ashmem-dkms bench-ashmem install-ashmem \
+	dkms-ashmem deb-ashmem ashmem-deps
 
 ashmem-deps:
 	@scripts/install-deps $(ASHMEM_APT)
@@ -92,6 +94,13 @@ ashmem-module: ashmem-deps
 test-ashmem: ashmem-deps
 	@$(MAKE) --no-print-directory ashmem
 	@ashmem/scripts/test.sh
+
+# Not in TEST_TARGETS: from a cold cache it builds the VM image and installs
+# a kernel under TCG, far beyond make test's budget (ashmem/README.md).
+# deps: vm/'s packages (mmdebstrap, qemu-utils, ...) as well as ashmem's.
+test-ashmem-dkms: deps
+	@$(MAKE) --no-print-directory ashmem
+	@ashmem/scripts/test-dkms.sh
 
 bench-ashmem: ashmem-deps
 	@$(MAKE) --no-print-directory ashmem

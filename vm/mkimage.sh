@@ -15,7 +15,8 @@
 #     serial console (password "sloba" elsewhere), vm/guest/sloba-login as
 #     root's login hook, the GRUB settings and control-disk hook, timers
 #     that would run at random during measurements masked, the unpacked
-#     linux-source-6.1 tree in /srv/linux (the battle's `du`), --add files;
+#     linux-source-6.1 tree in /srv/linux (the battle's `du`), --add files,
+#     --suite entries in its apt sources;
 #  3. writes an MBR disk with one ext4 partition made by mkfs.ext4 -d (no
 #     mount, no loop device);
 #  4. boots it once with the stock kernel loaded by QEMU, and runs
@@ -38,10 +39,14 @@ PACKAGES="systemd systemd-sysv udev dbus initramfs-tools grub-pc linux-image-amd
 
 usage() {
 	cat >&2 <<EOF
-usage: ${0##*/} [--include PKG]... [--add SRC:DEST]... [--size SIZE] [--no-source]
+usage: ${0##*/} [--include PKG]... [--add SRC:DEST]... [--suite SUITE]... [--size SIZE] [--no-source]
   --include PKG    install this Debian package too (e.g. linux-image-6.12.*,
                    dkms); repeatable, or comma/space separated
   --add SRC:DEST   copy a host file or folder into the image at DEST
+  --suite SUITE    add apt suite SUITE (e.g. bookworm-backports) to the
+                   image's sources, from the mirror and with the components
+                   of its bookworm entry (the image's apt fetches it; the
+                   packages in the image still come from bookworm)
   --size SIZE      disk size (default 8G; sparse)
   --no-source      leave out the unpacked linux-source-6.1 tree (/srv/linux)
   --print-path     print where the image is or would be, build nothing
@@ -52,7 +57,7 @@ EOF
 say() { echo "vm/mkimage.sh: $*" >&2; }
 fail() { say "error: $*"; exit 1; }
 
-includes=() adds=() size=8G source=1 print_only=0
+includes=() adds=() suites=() size=8G source=1 print_only=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--include) [ $# -ge 2 ] || usage
@@ -62,6 +67,9 @@ while [ $# -gt 0 ]; do
 		case "$2" in *:/*) ;; *) say "--add wants SRC:/absolute/dest"; usage ;; esac
 		[ -e "${2%:*}" ] || fail "--add: no such file or folder: ${2%:*}"
 		adds+=("$2"); shift 2 ;;
+	--suite) [ $# -ge 2 ] || usage
+		[[ "$2" =~ ^[a-z0-9][a-z0-9.+-]*$ ]] || { say "--suite wants a suite name"; usage; }
+		suites+=("$2"); shift 2 ;;
 	--size) [ $# -ge 2 ] || usage; size=$2; shift 2 ;;
 	--no-source) source=0; shift ;;
 	--print-path) print_only=1; shift ;;
@@ -90,6 +98,8 @@ key=$({
 	cat "$here"/guest/*
 	cat "${sources[@]}"
 	echo "${includes[@]+"${includes[@]}"}"
+	# only when given, so that the images made without it keep their key
+	[ ${#suites[@]} -eq 0 ] || echo "suites ${suites[*]}"
 	for a in "${adds[@]+"${adds[@]}"}"; do
 		echo "add $a"
 		tar -C "$(dirname "${a%:*}")" -cf - "$(basename "${a%:*}")" | sha256sum
@@ -150,6 +160,19 @@ fi
 for a in "${adds[@]+"${adds[@]}"}"; do
 	mkdir -p "$root$(dirname "${a##*:}")"
 	cp -a "${a%:*}" "$root${a##*:}"
+done
+# Each --suite from the mirror that serves the image's bookworm, as apt in
+# the root sees its sources (whatever form the host's files had).
+for s in "${suites[@]+"${suites[@]}"}"; do
+	# shellcheck disable=SC2016 # apt's $(FIELD) placeholders
+	line=$(chroot "$root" apt-get indextargets --no-release-info \
+		--format '$(RELEASE) $(REPO_URI) $(COMPONENT)' 'Identifier: Packages' |
+		awk '$1 == "bookworm" { if (!uri) uri = $2; if ($2 == uri && !seen[$3]++) c = c " " $3 }
+		     END { if (uri) print uri c }')
+	[ -n "$line" ] || fail "--suite $s: no bookworm entry in the image's apt sources"
+	uri=${line%% *} comps=${line#* }
+	echo "deb $uri $s $comps" > "$root/etc/apt/sources.list.d/$s.list"
+	say "apt suite $s: deb $uri $s $comps"
 done
 rm -f "$root/etc/machine-id" && touch "$root/etc/machine-id"
 

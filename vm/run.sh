@@ -14,7 +14,8 @@
 #             prints "@@GUEST-EXIT <status>@@" and powers off;
 #   files given with --ctl-add, readable in the guest under /run/sloba-ctl.
 # With --kernel the image's GRUB is bypassed (QEMU loads that kernel and
-# initrd): vm/mkimage.sh boots this way once to install GRUB.
+# initrd): vm/mkimage.sh boots this way once to install GRUB.  The guest
+# has no network unless --net gives it QEMU's user-mode one.
 #
 # The disk image is opened with snapshot=on unless --persist: nothing a run
 # does reaches the image, so every boot starts from the same disk.
@@ -46,6 +47,10 @@ usage: ${0##*/} --image DISK [options] [-- QEMU_ARGS...]
   --ctl-add SRC[:DEST] copy a file or folder onto the control disk (the
                       guest sees it under /run/sloba-ctl/DEST); repeatable
   --append 'ARGS'     extra kernel arguments
+  --net               a virtio NIC on QEMU's user-mode network: the guest
+                      reaches what the host reaches (e.g. its apt mirror)
+                      through NAT once it brings the link up (DHCP; DNS
+                      server 10.0.2.3); default: no network
   --mem SIZE          guest memory (default 2G)
   --smp N             guest CPUs (default 2)
   --icount            -icount shift=0: the guest's clock counts executed
@@ -62,7 +67,7 @@ EOF
 die() { echo "vm/run.sh: $*" >&2; exit 2; }
 
 image='' release='' entry='' kernel='' initrd='' cmd='' append='' mem=2G smp=2
-icount=0 timeout='' log='' persist=0 quiet=0
+icount=0 timeout='' log='' persist=0 quiet=0 net=0
 ctladds=() ignores=() qemu_extra=()
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -87,6 +92,7 @@ while [ $# -gt 0 ]; do
 		shift 2
 		;;
 	--icount) icount=1; shift ;;
+	--net) net=1; shift ;;
 	--persist) persist=1; shift ;;
 	--quiet) quiet=1; shift ;;
 	--) shift; qemu_extra=("$@"); break ;;
@@ -150,7 +156,9 @@ fmt=raw
 case "$image" in *.qcow2) fmt=qcow2 ;; esac
 snap=on
 [ "$persist" = 0 ] || snap=off
-qemu=(qemu-system-x86_64 -accel tcg -nographic -no-reboot -vga none -nic none
+nic=(-nic none)
+[ "$net" = 0 ] || nic=(-nic "user,model=virtio-net-pci")
+qemu=(qemu-system-x86_64 -accel tcg -nographic -no-reboot -vga none "${nic[@]}"
 	-m "$mem" -smp "$smp"
 	-drive "file=$image,if=virtio,format=$fmt,snapshot=$snap"
 	-drive "file=$work/ctl.img,if=virtio,format=raw,readonly=on")
