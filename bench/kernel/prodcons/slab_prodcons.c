@@ -348,12 +348,13 @@ static long lock_count(unsigned int size)
 #ifdef CONFIG_SLOBA
 	struct sloba_cache_info info;
 	void *probe = kmalloc(size, GFP_KERNEL);
+	struct slab *slab = probe ? virt_to_slab(probe) : NULL;
 
-	if (!probe)
-		return -1;
-	sloba_cache_get_info(virt_to_slab(probe)->slab_cache, &info);
+	/* no slab: a size the page allocator serves, no lock to count */
+	if (slab)
+		sloba_cache_get_info(slab->slab_cache, &info);
 	kfree(probe);
-	return info.stats.lock_acquisitions;
+	return slab ? (long)info.stats.lock_acquisitions : -1;
 #else
 	return -1;
 #endif
