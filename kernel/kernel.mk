@@ -78,12 +78,13 @@ test-kernel: deps
 
 # The guest suites on arm64 (cross-built, qemu-system-aarch64 -M virt).
 test-kernel-arm64: deps
-	@kernel/test-kernel.sh --arch arm64 --alloc sloba
+	@kernel/test-kernel.sh --arch arm64 --alloc sloba --record test-kernel-arm64
 
 # The guest suites plus the sanitizer and distribution suites on a
 # debug.config kernel (KASAN, KFENCE, lockdep, PROVE_RCU, DEBUG_VM, ...).
 test-kernel-debug: deps
 	@kernel/test-kernel.sh --alloc $(DEBUG_ALLOC) --config debug.config \
+		--record test-kernel-debug \
 		$(if $(DEBUG_APPEND),--append '$(DEBUG_APPEND)')
 
 kunit: deps

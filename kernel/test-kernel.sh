@@ -4,7 +4,8 @@
 # The kernel test suites for one slab allocator: builds the kernel and the
 # out-of-tree test module, then boots QEMU once per suite and records each
 # suite's pass/fail counts with scripts/record-result as
-# test-kernel-<suite>-<alloc>:
+# <prefix>-<suite>-<variant> (prefix test-kernel unless --record says
+# otherwise: make test needs each of its targets to record under its name):
 #
 #   build     the kernel and the test module build
 #   meminit   lib/test_meminit.ko, booted with init_on_alloc=1 and again
@@ -45,7 +46,7 @@ export BUILD
 usage() {
 	cat >&2 <<EOF
 usage: ${0##*/} [--arch ARCH] [--alloc NAME] [--config FRAGMENT]... [--suite SUITE]...
-                [--append ARGS] [--timeout SEC]
+                [--append ARGS] [--timeout SEC] [--record PREFIX]
   --arch ARCH    x86_64 (default) or arm64 (cross-built, qemu-system-aarch64
                  -M virt; no gdb suite); suites are recorded as ...-arm64-<alloc>
   --alloc NAME   allocator fragment kernel/configs/NAME.config (default slub)
@@ -57,6 +58,8 @@ usage: ${0##*/} [--arch ARCH] [--alloc NAME] [--config FRAGMENT]... [--suite SUI
   --append ARGS  kernel command line arguments for every boot (e.g.
                  sloba_debug); the suites are recorded as ...+<ARGS>
   --timeout SEC  per boot (default 300, 900 with a debug fragment)
+  --record PREFIX  record the suites as PREFIX-<suite>-<variant>
+                 (default test-kernel)
   --obj DIR      test this already built folder (configured with the same
                  --arch/--alloc/--config) instead of running build.sh
 EOF
@@ -64,6 +67,7 @@ EOF
 }
 
 alloc=slub timeout=300 append='' arch=x86_64 prebuilt='' timeout_set=0
+prefix=test-kernel
 suites=() configs=()
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -74,6 +78,7 @@ while [ $# -gt 0 ]; do
 	--timeout) [ $# -ge 2 ] || usage; timeout=$2; timeout_set=1; shift 2 ;;
 	--append) [ $# -ge 2 ] || usage; append="$append $2"; shift 2 ;;
 	--obj) [ $# -ge 2 ] || usage; prebuilt=$2; shift 2 ;;
+	--record) [ $# -ge 2 ] || usage; prefix=$2; shift 2 ;;
 	*) usage ;;
 	esac
 done
@@ -123,7 +128,7 @@ suite_start=$(date +%s)
 record() {
 	# record SUITE PASSED FAILED
 	say "$1 ($variant): $2 passed, $3 failed ($(($(date +%s) - suite_start)) s)"
-	"$repo/scripts/record-result" "test-kernel-$1-$variant" "$2" "$3"
+	"$repo/scripts/record-result" "$prefix-$1-$variant" "$2" "$3"
 	[ "$3" -eq 0 ] || status=1
 }
 
