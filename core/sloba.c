@@ -80,7 +80,9 @@
  * at a time.
  *
  * Footprint.  A CPU holds at most 2 * cpu_batch free objects per cache and
- * a node's barn at most barn_max chains (platform budget SLOBA_BARN_BYTES).
+ * a node's barn barn_min chains, up to barn_max while CPUs pass objects to
+ * each other faster than barn_min carries them (platform budgets
+ * SLOBA_BARN_MIN_BYTES and SLOBA_BARN_BYTES).
  * The kernel's reaper gives back the lists of CPUs that stopped using a
  * cache and the barn chains nobody took (sloba_cpu_reap, sloba_cache_reap);
  * its shrinker releases all of it under memory pressure; userspace gives a
@@ -551,12 +553,39 @@ static void debug_alloc(struct kmem_cache *s, void *obj, bool used)
  * The barn: whole chains of cpu_batch objects, traded without a lock
  */
 
-/* Take a chain from @n's barn, or NULL when it has none. */
-static void *barn_take(struct kmem_cache *s, struct sloba_node *n)
+/*
+ * How big a barn is.  It starts at barn_min slots, enough for CPUs that
+ * free what they allocated.  When objects flow from one CPU to another,
+ * the consumer's chains find the barn full and go to the slabs, and then
+ * the producer finds it empty and takes them back from the slabs: a barn
+ * that one CPU overflowed and another then found dry was too small for
+ * that flow, and grows by a slot, up to barn_max.  Storms of frees and
+ * allocations on one CPU (drop_caches, a process exiting, a batch) do not
+ * grow it.  The reaper shrinks it by a slot per idle pass, the shrinker
+ * back to barn_min at once.  The updates are racy on purpose: a lost one
+ * only delays a step.
+ */
+
+/*
+ * Who put or took: a hash of the address of the CPU's list, never 0 (the
+ * kernel's per-CPU copies sit a power of two apart; collisions only make
+ * the barn grow a little later).
+ */
+static inline unsigned short barn_tag(struct sloba_cpu *c)
 {
-	unsigned int i;
+	return (unsigned short)(((uint64_t)(uintptr_t)c *
+				 0x9e3779b97f4a7c15ULL) >> 48) | 1;
+}
+
+/* Take a chain from @n's barn for @c, or NULL when it has none. */
+static void *barn_take(struct kmem_cache *s, struct sloba_node *n,
+		       struct sloba_cpu *c)
+{
+	unsigned short overflow;
+	unsigned int i, limit;
 	void *chain;
 
+	/* Slots past the limit may still hold chains from before a shrink. */
 	for (i = 0; i < s->barn_max; i++) {
 		if (!READ_ONCE(n->barn[i]))
 			continue;
@@ -566,21 +595,30 @@ static void *barn_take(struct kmem_cache *s, struct sloba_node *n)
 			return chain;
 		}
 	}
+	overflow = READ_ONCE(n->barn_overflow);
+	if (overflow && overflow != barn_tag(c)) {
+		WRITE_ONCE(n->barn_overflow, 0);
+		limit = READ_ONCE(n->barn_limit);
+		if (limit < s->barn_max)
+			WRITE_ONCE(n->barn_limit, limit + 1);
+	}
 	return NULL;
 }
 
-/* Put @chain in an empty slot of @n's barn; false when the barn is full. */
-static bool barn_put(struct kmem_cache *s, struct sloba_node *n, void *chain)
+/* @c puts @chain in an empty slot of @n's barn; false when it is full. */
+static bool barn_put(struct sloba_node *n, struct sloba_cpu *c, void *chain)
 {
-	unsigned int i;
+	unsigned int i, limit = READ_ONCE(n->barn_limit);
 
-	for (i = 0; i < s->barn_max; i++) {
+	for (i = 0; i < limit; i++) {
 		if (!READ_ONCE(n->barn[i]) &&
 		    plat_cmpxchg(&n->barn[i], NULL, chain) == NULL) {
 			WRITE_ONCE(n->barn_ops, READ_ONCE(n->barn_ops) + 1);
 			return true;
 		}
 	}
+	if (READ_ONCE(n->barn_overflow) != barn_tag(c))
+		WRITE_ONCE(n->barn_overflow, barn_tag(c));
 	return false;
 }
 
@@ -797,7 +835,7 @@ static void *cpu_refill(struct kmem_cache *s, struct sloba_cpu **cp,
 		c->refill_spare++;
 		got = s->cpu_batch;
 	} else {
-		chain = barn_take(s, local_node(s));
+		chain = barn_take(s, local_node(s), c);
 		if (chain) {
 			c->refill_barn++;
 			got = s->cpu_batch;
@@ -890,7 +928,7 @@ static void cpu_free_slow(struct kmem_cache *s, struct sloba_cpu *c,
 	if (c->count >= c->limit) {
 		/* Main becomes the spare; the colder old spare moves on. */
 		if (c->spare) {
-			if (barn_put(s, local_node(s), c->spare))
+			if (barn_put(local_node(s), c, c->spare))
 				c->flush_barn++;
 			else
 				flush_chain(s, c->spare, s->cpu_batch);
@@ -1229,10 +1267,15 @@ int sloba_cache_setup(struct kmem_cache *s)
 		;
 	s->objects = (unsigned int)((PAGE_SIZE << s->order) / size);
 	s->cpu_batch = calculate_cpu_batch(size);
-	/* The barn's budget, in whole chains: at least two, for a pair of CPUs. */
+	/*
+	 * The barn's budgets, in whole chains: at least two, for a pair of
+	 * CPUs.
+	 */
 	chain_bytes = s->cpu_batch * size;
 	s->barn_max = clamp((unsigned int)(SLOBA_BARN_BYTES / chain_bytes), 2U,
 			    (unsigned int)SLOBA_BARN_SLOTS);
+	s->barn_min = clamp((unsigned int)(SLOBA_BARN_MIN_BYTES / chain_bytes),
+			    2U, s->barn_max);
 	/*
 	 * Enough empty slabs to refill a CPU's main twice, but at most 16 KiB
 	 * of empty pages per node (and at least one slab).
@@ -1241,6 +1284,7 @@ int sloba_cache_setup(struct kmem_cache *s)
 			     max(4U >> s->order, 1U));
 
 	for_each_sloba_node(s, n) {
+		n->barn_limit = s->barn_min;
 		plat_lock_init(&n->lock);
 		INIT_LIST_HEAD(&n->partial);
 		INIT_LIST_HEAD(&n->full);
@@ -1317,6 +1361,7 @@ static void release_all(struct kmem_cache *s, bool all)
 
 	plat_drain_cpus(s, all);
 	for_each_sloba_node(s, n) {
+		WRITE_ONCE(n->barn_limit, s->barn_min);
 		barn_drain(s, n, ~0UL);
 		release_empty(s, n);
 	}
@@ -1349,9 +1394,10 @@ unsigned long sloba_cache_reclaimable(struct kmem_cache *s)
 }
 
 /*
- * Under memory pressure: flush barn chains and release kept empty slabs,
- * up to about @nr objects' worth.  Returns the objects released.  CPU
- * lists are the platform's to drain (each CPU its own).
+ * Under memory pressure: shrink the barns back to barn_min, flush barn
+ * chains and release kept empty slabs, up to about @nr objects' worth.
+ * Returns the objects released.  CPU lists are the platform's to drain
+ * (each CPU its own).
  */
 unsigned long sloba_cache_reclaim(struct kmem_cache *s, unsigned long nr)
 {
@@ -1359,6 +1405,8 @@ unsigned long sloba_cache_reclaim(struct kmem_cache *s, unsigned long nr)
 	struct sloba_node *n;
 
 	for_each_sloba_node(s, n) {
+		if (READ_ONCE(n->barn_limit) != s->barn_min)
+			WRITE_ONCE(n->barn_limit, s->barn_min);
 		if (done < nr)
 			done += barn_drain(s, n, nr - done);
 		if (done < nr)
@@ -1387,8 +1435,8 @@ bool sloba_cpu_reap(struct kmem_cache *s, struct sloba_cpu *c)
 }
 
 /*
- * The periodic reaper, per cache: barn chains that stayed there since the
- * last pass go back to the slabs, a few at a time.
+ * The periodic reaper, per cache: a barn that nobody used since the last
+ * pass shrinks by a slot, and gives a few of its chains back to the slabs.
  */
 void sloba_cache_reap(struct kmem_cache *s)
 {
@@ -1396,9 +1444,13 @@ void sloba_cache_reap(struct kmem_cache *s)
 
 	for_each_sloba_node(s, n) {
 		unsigned long ops = READ_ONCE(n->barn_ops);
+		unsigned int limit = READ_ONCE(n->barn_limit);
 
-		if (ops == n->reap_mark)
+		if (ops == n->reap_mark) {
+			if (limit > s->barn_min)
+				WRITE_ONCE(n->barn_limit, limit - 1);
 			barn_drain(s, n, 2UL * s->cpu_batch);
+		}
 		n->reap_mark = ops;
 	}
 }
@@ -1491,7 +1543,7 @@ void sloba_cpu_retire(struct kmem_cache *s, struct sloba_cpu *c)
 {
 	unsigned long lflags;
 
-	if (c->spare && barn_put(s, local_node(s), c->spare)) {
+	if (c->spare && barn_put(local_node(s), c, c->spare)) {
 		c->flush_barn++;
 		c->spare = NULL;
 	}
@@ -1546,6 +1598,8 @@ void sloba_cache_get_info(struct kmem_cache *s, struct sloba_cache_info *info)
 		for (i = 0; i < SLOBA_BARN_SLOTS; i++)
 			if (READ_ONCE(n->barn[i]))
 				info->free_cached += s->cpu_batch;
+		info->barn_limit = max_t(unsigned int, info->barn_limit,
+					 READ_ONCE(n->barn_limit));
 	}
 	info->name = s->name;
 	info->objsize = s->size;

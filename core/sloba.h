@@ -71,6 +71,11 @@ struct sloba_node {
 	unsigned long reap_mark;	/* [reaper] barn_ops at its last pass */
 
 	sloba_lock_t lock;		/* the lists, counters and slabs below */
+	/* (in the hole after a kernel spinlock) */
+	unsigned short barn_limit;	/* [atomic] barn slots puts may use
+					 * now: barn_min..barn_max (barn_put) */
+	unsigned short barn_overflow;	/* [atomic] a put found the barn full
+					 * since the last take that missed */
 	struct list_head partial;	/* [node] 0 < inuse < objects */
 	struct list_head full;		/* [node] inuse == objects */
 	struct list_head empty;		/* [node] inuse == 0, kept for reuse */
@@ -114,7 +119,9 @@ struct kmem_cache {
 	unsigned int sflags;		/* [const] SLOBA_F_* below */
 	unsigned int cpu_batch;		/* [const] main's capacity, and the
 					 * size of spares and barn chains */
-	unsigned int barn_max;		/* [const] barn slots in use, per node */
+	unsigned int barn_min;		/* [const] barn slots a node starts
+					 * with and shrinks back to */
+	unsigned int barn_max;		/* [const] barn slots it may grow to */
 	void (*ctor)(void *);		/* [const] run once per object built */
 	unsigned long random;		/* [const] freelist hardening's secret */
 

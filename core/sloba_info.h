@@ -48,6 +48,9 @@ struct sloba_cache_info {
 	unsigned int batchcount;	/* objects moved per refill or flush */
 	unsigned int barn_max;		/* chains of batchcount objects a
 					 * node's barn holds at most */
+	unsigned int barn_limit;	/* ...and may hold now (the largest
+					 * over nodes; grows from barn_min
+					 * for producers and consumers) */
 	unsigned long free_cached;	/* free objects on CPU lists (counted
 					 * where they can be read) and in
 					 * barns: active but reclaimable */

@@ -37,6 +37,9 @@
  *   SLOBA_BARN_BYTES  how much a node's barn may hold per cache, in bytes
  *                     of free objects (it holds at least two chains)...
  *   SLOBA_BARN_SLOTS  ...and at most this many chains
+ *   SLOBA_BARN_MIN_BYTES  how much it holds until CPUs passing objects to
+ *                     each other show that it is too small (at most
+ *                     SLOBA_BARN_BYTES; equal to it: a fixed budget)
  *   SLOBA_CHAIN_BYTES how many bytes of objects a CPU's main list may hold
  *                     beyond the core's own table (0: the table)
  *   SLOBA_KMALLOC_MINALIGN  every kmalloc object is aligned so (the

@@ -719,6 +719,96 @@ static void sloba_test_reaper(struct kunit *test)
 	kmem_cache_destroy(s);
 }
 
+/*
+ * The barn grows only for a flow of objects from one CPU to another: a
+ * CPU that allocates and frees whole batches itself leaves it at its
+ * starting size, a producer and a consumer on two CPUs grow it, and
+ * kmem_cache_shrink() takes it back to its starting size.  (An RCU cache:
+ * KASAN's quarantine, which would move the frees, skips those.)
+ */
+struct barn_flow {
+	struct work_struct work;
+	struct kmem_cache *s;
+	void **obj;
+	unsigned int nr;
+};
+
+static void barn_flow_free(struct work_struct *work)
+{
+	struct barn_flow *f = container_of(work, struct barn_flow, work);
+	unsigned int i;
+
+	for (i = 0; i < f->nr; i++)
+		kmem_cache_free(f->s, f->obj[i]);
+}
+
+static void barn_flow_alloc(struct kunit *test, struct barn_flow *f)
+{
+	unsigned int i;
+
+	for (i = 0; i < f->nr; i++) {
+		f->obj[i] = kmem_cache_alloc(f->s, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, f->obj[i]);
+	}
+}
+
+static void sloba_test_barn_growth(struct kunit *test)
+{
+	struct barn_flow *f = kunit_kzalloc(test, sizeof(*f), GFP_KERNEL);
+	struct sloba_cache_info info;
+	unsigned int start, round;
+	int cpu, other;
+
+	KUNIT_ASSERT_NOT_NULL(test, f);
+	f->s = own_cache("sloba-kunit-barn", 1024,
+			 SLAB_NO_USER_FLAGS | SLAB_TYPESAFE_BY_RCU);
+	KUNIT_ASSERT_NOT_NULL(test, f->s);
+	KUNIT_ASSERT_FALSE(test, f->s->sflags & SLOBA_F_DEBUG);
+	info = info_of(f->s);
+	start = info.barn_limit;
+	KUNIT_ASSERT_LT(test, start, info.barn_max);
+	/* More than the largest barn and both CPU lists hold. */
+	f->nr = (info.barn_max + 4) * info.batchcount;
+	f->obj = kunit_kcalloc(test, f->nr, sizeof(void *), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, f->obj);
+
+	/* Batches on one CPU: the barn overflows and runs dry, but stays. */
+	migrate_disable();
+	for (round = 0; round < 3; round++) {
+		barn_flow_alloc(test, f);
+		barn_flow_free(&f->work);
+	}
+	migrate_enable();
+	KUNIT_EXPECT_EQ(test, info_of(f->s).barn_limit, start);
+
+	cpu = get_cpu();
+	other = cpumask_any_but(cpu_online_mask, cpu);
+	put_cpu();
+	if (other < nr_cpu_ids) {
+		/* This CPU allocates, the other frees: the barn grows. */
+		INIT_WORK_ONSTACK(&f->work, barn_flow_free);
+		for (round = 0; round < 4; round++) {
+			migrate_disable();
+			barn_flow_alloc(test, f);
+			migrate_enable();
+			schedule_work_on(other, &f->work);
+			flush_work(&f->work);
+		}
+		destroy_work_on_stack(&f->work);
+		info = info_of(f->s);
+		KUNIT_EXPECT_GT(test, info.barn_limit, start);
+		KUNIT_EXPECT_LE(test, info.barn_limit, info.barn_max);
+	}
+	kmem_cache_shrink(f->s);
+	info = info_of(f->s);
+	KUNIT_EXPECT_EQ(test, info.barn_limit, start);
+	KUNIT_EXPECT_EQ(test, info.active_objs, 0UL);
+	kmem_cache_destroy(f->s);
+	/* (kunit_skip() would hide a failure above) */
+	if (other >= nr_cpu_ids && test->status == KUNIT_SUCCESS)
+		kunit_skip(test, "one CPU: the cross-CPU flow was not run");
+}
+
 /* The counters see the slow paths and the node lock in every kernel. */
 static void sloba_test_counters(struct kunit *test)
 {
@@ -834,6 +924,7 @@ static struct kunit_case sloba_test_cases[] = {
 	KUNIT_CASE(sloba_test_kmalloc_types),
 	KUNIT_CASE(sloba_test_carving_order),
 	KUNIT_CASE(sloba_test_reaper),
+	KUNIT_CASE(sloba_test_barn_growth),
 	KUNIT_CASE(sloba_test_counters),
 	KUNIT_CASE(sloba_test_gfp_bug_mask),
 #ifdef CONFIG_DEBUG_OBJECTS_FREE

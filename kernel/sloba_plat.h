@@ -49,11 +49,14 @@ typedef struct sloba_cpu __percpu *sloba_cpu_ref_t;
  */
 #define SLOBA_REFILL_SLABS	1
 /*
- * A node's barn holds at most 64 KiB of free objects per cache (at least
- * two chains, at most 16), and the reaper gives back what nobody takes;
- * CPU lists keep the core's sizes.
+ * A node's barn holds 64 KiB of free objects per cache (at least two
+ * chains), growing up to 1 MiB (at most 16 chains: the slots are part of
+ * every cache) only while CPUs pass objects to each other faster than
+ * 64 KiB carries them; the reaper shrinks it back and gives back what
+ * nobody takes, the shrinker at once.  CPU lists keep the core's sizes.
  */
-#define SLOBA_BARN_BYTES	(64U << 10)
+#define SLOBA_BARN_MIN_BYTES	(64U << 10)
+#define SLOBA_BARN_BYTES	(1U << 20)
 #define SLOBA_BARN_SLOTS	16
 #define SLOBA_CHAIN_BYTES	0
 

@@ -94,6 +94,7 @@ static inline void rcu_barrier(void)
  * their slabs and their pages back to the page allocator.
  */
 #define SLOBA_BARN_BYTES	(8U << 20)
+#define SLOBA_BARN_MIN_BYTES	SLOBA_BARN_BYTES
 #define SLOBA_BARN_SLOTS	64
 /* A thread may keep up to 60 objects of any class up to 4 KiB, twice. */
 #define SLOBA_CHAIN_BYTES	(240U << 10)
