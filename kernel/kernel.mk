@@ -23,9 +23,10 @@ EXTRA ?=
 CMD ?=
 KUNIT ?=
 # The debug kernel's allocator; SLOBA's runs with sloba_debug (every cache
-# checked and poisoned, as slub_debug would).
+# checked and poisoned, as slub_debug would).  Both boot with two NUMA
+# nodes (numa=fake=2: debug.config has NUMA_EMU), so per-node paths run.
 DEBUG_ALLOC ?= sloba
-DEBUG_APPEND ?= $(if $(filter sloba,$(DEBUG_ALLOC)),sloba_debug)
+DEBUG_APPEND ?= $(if $(filter sloba,$(DEBUG_ALLOC)),sloba_debug) numa=fake=2
 # The allocators `make test-kernel` (and so `make test`) runs the QEMU
 # suites on.  Each costs a clean kernel build (~5 min on 2 cores) in CI.
 TEST_KERNEL_ALLOCS ?= sloba

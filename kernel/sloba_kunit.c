@@ -11,6 +11,7 @@
 #include <linux/debugobjects.h>
 #include <linux/delay.h>
 #include <linux/kasan.h>
+#include <linux/kfence.h>
 #include <linux/hrtimer.h>
 #include <linux/mm.h>
 #include <linux/module.h>
@@ -809,6 +810,56 @@ static void sloba_test_barn_growth(struct kunit *test)
 		kunit_skip(test, "one CPU: the cross-CPU flow was not run");
 }
 
+/*
+ * The *_node calls place objects on the node asked for, and NUMA_NO_NODE
+ * on the CPU's own, even when the CPU's lists hold objects of another node
+ * (the second pass frees them all first).  Every online node with memory
+ * is tried: the debug suites boot with numa=fake=2 to have two.  KFENCE
+ * objects come from its one pool wherever asked (as under SLUB): skipped.
+ */
+#define NODE_OBJS	64
+
+static void node_check(struct kunit *test, void *p, int nid)
+{
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	if (!is_kfence_address(p))
+		KUNIT_EXPECT_EQ(test, page_to_nid(virt_to_page(p)), nid);
+}
+
+static void sloba_test_node_placement(struct kunit *test)
+{
+	struct kmem_cache *s = own_cache("sloba-kunit-node", 192,
+					 SLAB_NO_USER_FLAGS);
+	unsigned int n = 0, i, pass, nodes = num_node_state(N_MEMORY);
+	void **p = kunit_kcalloc(test, 3 * NODE_OBJS * nodes, sizeof(void *),
+				 GFP_KERNEL);
+	int nid, local;
+
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	kunit_info(test, "%u node(s) with memory\n", nodes);
+	for (pass = 0; pass < 2; pass++) {
+		n = 0;
+		migrate_disable();
+		local = numa_mem_id();
+		for (i = 0; i < NODE_OBJS; i++) {
+			for_each_node_state(nid, N_MEMORY) {
+				p[n] = kmem_cache_alloc_node(s, GFP_KERNEL, nid);
+				node_check(test, p[n++], nid);
+				p[n] = kmalloc_node(200, GFP_KERNEL, nid);
+				node_check(test, p[n++], nid);
+			}
+			p[n] = kmem_cache_alloc(s, GFP_KERNEL);
+			node_check(test, p[n++], local);
+		}
+		migrate_enable();
+		/* kfree() takes cache objects too, as in 6.1's SLUB */
+		for (i = 0; i < n; i++)
+			kfree(p[i]);
+	}
+	kmem_cache_destroy(s);
+}
+
 /* The counters see the slow paths and the node lock in every kernel. */
 static void sloba_test_counters(struct kunit *test)
 {
@@ -925,6 +976,7 @@ static struct kunit_case sloba_test_cases[] = {
 	KUNIT_CASE(sloba_test_carving_order),
 	KUNIT_CASE(sloba_test_reaper),
 	KUNIT_CASE(sloba_test_barn_growth),
+	KUNIT_CASE(sloba_test_node_placement),
 	KUNIT_CASE(sloba_test_counters),
 	KUNIT_CASE(sloba_test_gfp_bug_mask),
 #ifdef CONFIG_DEBUG_OBJECTS_FREE
