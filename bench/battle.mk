@@ -7,10 +7,12 @@
 #
 #   make battle [BATTLE_ROUNDS=5] [BATTLE_ALLOCS='sloba slub slab slob']
 #               [BATTLE_REPS=5] [BATTLE_SCALE=1] [BATTLE_CLOCK=icount|wall]
-#               [BATTLE_ARGS='--smp 2 ...']
+#               [BATTLE_ARGS='--smp 2 ...' (--smp: wall clock only)]
 #   make battle BATTLE_ROUNDS=1          a quick run (~1.5 min with kernels cached)
 #   make battle BATTLE_CLOCK=wall        the wall-clock view (battle-wall.*)
 #   make battle-small                    the small-memory profile (battle-small.*)
+#   make battle-hardened                 SLOBA and SLUB with distribution hardening,
+#                                        each option priced (battle-hardened.*)
 #   make battle-report                   the table and charts again, from the last run
 #
 # Output: $(BUILD)/bench/battle.json (one record per measurement and boot;
@@ -47,7 +49,7 @@ $(BATTLE_BIN)/battle-true: bench/battle/battle-true.c
 	$(BATTLE_CC) $(BATTLE_CFLAGS) -nostdlib -fno-stack-protector \
 		-fno-asynchronous-unwind-tables $< -o $@
 
-.PHONY: battle battle-small battle-bin battle-report
+.PHONY: battle battle-small battle-hardened battle-bin battle-report
 battle-bin: $(BATTLE_BIN)/battle $(BATTLE_BIN)/battle-true
 
 battle: deps battle-bin
@@ -60,6 +62,18 @@ battle: deps battle-bin
 battle-small: deps battle-bin
 	@bench/battle/battle.py --profile small --rounds '$(BATTLE_ROUNDS)' \
 		--allocs '$(BATTLE_ALLOCS)' --reps '$(BATTLE_REPS)' \
+		--bin '$(BATTLE_BIN)' --clock '$(BATTLE_CLOCK)' $(BATTLE_ARGS)
+
+# kernel/configs/hardened.config (memcg, freelist hardening and random
+# order, hardened usercopy, init_on_alloc) on SLOBA and SLUB: per allocator
+# 7 boots a round -- the plain kernel, the hardened one, and the hardened
+# one without each option (3 switched off at boot, 2 by a kernel of their
+# own, built from a copy of the hardened build folder): 6 kernels to build.
+BATTLE_HARDENED_ALLOCS ?= sloba slub
+battle-hardened: deps battle-bin
+	@bench/battle/battle.py --profile hardened --rounds '$(BATTLE_ROUNDS)' \
+		--allocs '$(BATTLE_HARDENED_ALLOCS)' \
+		--reps '$(BATTLE_REPS)' --scale '$(BATTLE_SCALE)' \
 		--bin '$(BATTLE_BIN)' --clock '$(BATTLE_CLOCK)' $(BATTLE_ARGS)
 
 BATTLE_JSON = $(BUILD)/bench/battle$(if $(filter wall,$(BATTLE_CLOCK)),-wall).json

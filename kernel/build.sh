@@ -14,6 +14,10 @@
 #     arm64.config), the allocator's fragment and any --config fragments,
 #     and fails if any option a fragment asks for did not survive
 #     (merge_config.sh only warns about unmet dependencies).
+#     With --seed-from DIR, a new build folder starts as a copy of DIR, a
+#     finished build of the same tree and machine, so make rebuilds only
+#     what the configuration changes (Kbuild tracks which files read which
+#     options): a kernel a few options away from one already built.
 #  4. Runs make (vmlinux, the boot image, modules, gdb scripts) and prints
 #     the path of the boot image (x86_64: bzImage, arm64: Image; with
 #     --print-dir, the build folder, which is ready for
@@ -39,7 +43,7 @@ keep_builds=${SLOBA_KEEP_BUILDS:-12} keep_trees=${SLOBA_KEEP_TREES:-4}
 usage() {
 	cat >&2 <<EOF
 usage: ${0##*/} [--arch x86_64|arm64] [--alloc NAME] [--config FRAGMENT]...
-                [--print-dir | --print-src] [--jobs N] [--quiet]
+                [--print-dir | --print-src] [--jobs N] [--quiet] [--seed-from DIR]
   --arch ARCH       x86_64 (default, or \$ARCH) or arm64 (clang, LLVM=1)
   --alloc NAME      slab allocator: a fragment kernel/configs/NAME.config
                     (now: $(cd "$here/configs" && ls ./*.config | sed 's|^\./||; s|\.config$||' |
@@ -50,6 +54,8 @@ usage: ${0##*/} [--arch x86_64|arm64] [--alloc NAME] [--config FRAGMENT]...
   --print-src       only prepare the patched source tree and print its path
   --jobs N          parallel make jobs (default: number of CPUs)
   --quiet           keep make's output in <build>/build.log, show it on failure
+  --seed-from DIR   a new build folder starts as a copy of DIR (a finished
+                    build of the same tree and arch: --print-dir of it)
 Environment: SLOBA_CACHE (default ~/.cache/sloba), SLOBA_KEEP_BUILDS (12)
 and SLOBA_KEEP_TREES (4): how many build folders and trees the cache keeps.
 EOF
@@ -59,7 +65,7 @@ EOF
 say() { echo "build.sh: $*" >&2; }
 fail() { say "error: $*"; exit 1; }
 
-alloc=slub print=bzimage jobs=$(nproc) quiet=0 arch=${ARCH:-x86_64}
+alloc=slub print=bzimage jobs=$(nproc) quiet=0 arch=${ARCH:-x86_64} seed=''
 frags=()
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -70,6 +76,7 @@ while [ $# -gt 0 ]; do
 	--print-dir) print=dir; shift ;;
 	--print-src) print=src; shift ;;
 	--quiet | -q) quiet=1; shift ;;
+	--seed-from) [ $# -ge 2 ] || usage; seed=$2; shift 2 ;;
 	*) usage ;;
 	esac
 done
@@ -254,6 +261,22 @@ verify_config() {
 			esac
 		done
 }
+
+# A new folder seeded from a finished build of the same tree and machine
+# (its Makefile names the tree; its boot image exists).  Kbuild records
+# which options every object read, so the configuration below makes it
+# rebuild just those.
+if [ -n "$seed" ] && [ ! -f "$obj/.config" ] && [ "$seed" != "$obj" ]; then
+	if [ -f "$seed/.sloba-config-ok" ] && [ -f "$seed/$image" ] &&
+		grep -q -F "$src" "$seed/Makefile" 2> /dev/null; then
+		say "seeding $obj from $seed"
+		(flock -s 5 && cp -a "$seed/." "$obj/") 5< "$seed.lock" ||
+			fail "could not copy $seed"
+		rm -f "$obj/.sloba-config-ok" "$obj/build.log"
+	else
+		say "not seeding from $seed: not a finished build of $src for $arch"
+	fi
+fi
 
 if [ ! -f "$obj/.sloba-config-ok" ] || [ ! -f "$obj/.config" ]; then
 	say "configuring $obj (tinyconfig + ${fragfiles[*]##*/})"

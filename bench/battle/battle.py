@@ -28,9 +28,12 @@ with other builds, a 2-CPU guest's two vCPU threads are descheduled at
 random, and whatever waits for the other CPU (TLB-shootdown IPIs in fork,
 exec and munmap, wakeups across CPUs, a spinlock holder) then waits for the
 host's scheduler: measured at the same load, fork+exec spread 50-250%
-between boots with 2 CPUs and 5-30% with one.  Use --smp 2 (BATTLE_ARGS)
-to take SMP effects (per-CPU caches on two CPUs, frees on another CPU) into
-the battle on a quiet host.
+between boots with 2 CPUs and 5-30% with one.  Use --smp 2 --clock wall
+(BATTLE_ARGS, BATTLE_CLOCK) to take SMP effects (per-CPU caches on two
+CPUs, frees on another CPU) into the battle on a quiet host.  The icount
+clock cannot run them: under -icount, QEMU 7.2's x86 guest hangs at
+"x86: Booting SMP configuration" (tried with shift=0 and sleep=off), so
+battle.py refuses --smp above 1 with it.
 
 Timing mode (--clock): "icount" (the default) runs QEMU with -icount
 shift=0, so the guest's clock advances by one nanosecond per executed
@@ -50,6 +53,23 @@ smallest memory the tinyconfig kernels and the battle's initramfs boot in
 the workload at --scale 0.05, and adds MemFree, MemAvailable and Slab: of
 /proc/meminfo right after boot and after the workload (small.* phases;
 more free memory is better).  Records: battle-small.json.
+
+The hardened profile (--profile hardened; allocators sloba and slub unless
+--allocs says otherwise) prices what distribution kernels turn on around the
+slab allocator: kernel/configs/hardened.config (memory cgroups with kernel
+memory accounting, SLAB_FREELIST_HARDENED, SLAB_FREELIST_RANDOM,
+HARDENED_USERCOPY, INIT_ON_ALLOC_DEFAULT_ON).  Per allocator it boots the
+plain kernel, the hardened one, and the hardened one without each option in
+turn, so an option's cost is what removing it from a distribution kernel
+saves.  Options the kernel can switch off at boot (the "off=" of their
+block) are switched off so, on the hardened kernel; the others get a kernel
+of their own, built from a copy of the hardened build folder
+(kernel/build.sh --seed-from), so that only what the option touches is
+compiled again.  The guest runs the battle inside a memory cgroup of its
+own wherever the kernel has one (as systemd puts every service in one), so
+kernel memory is really charged.  Records (battle-hardened.json) carry
+"kernel": plain, hardened or "no-<option>"; the report is the battle of the
+hardened kernels, then each option's cost (report.render_hardened).
 
 KASLR is off (nokaslr; --kaslr keeps it): a kernel placed at a random
 address each boot runs its hot paths with different cache and TLB
@@ -106,9 +126,10 @@ def parse_args():
         "see the top of bench/battle/battle.py.")
     p.add_argument("--rounds", default="5",
                    help="boots per allocator, round-robin (default 5)")
-    p.add_argument("--allocs", default=" ".join(ALLOCATORS),
+    p.add_argument("--allocs", default=None,
                    help="allocators, space or comma separated (default: "
-                   "%(default)s)")
+                   "%s; sloba slub with --profile hardened)"
+                   % " ".join(ALLOCATORS))
     p.add_argument("--reps", default="5",
                    help="in-guest repetitions of each timing, 1..32 "
                    "(default 5)")
@@ -129,8 +150,10 @@ def parse_args():
     p.add_argument("--clock", default="icount", choices=("icount", "wall"),
                    help="icount: -icount shift=0, time is instructions "
                    "executed (default); wall: the host's time")
-    p.add_argument("--profile", default="full", choices=("full", "small"),
-                   help="small: the small-memory profile (see above)")
+    p.add_argument("--profile", default="full",
+                   choices=("full", "small", "hardened"),
+                   help="small: the small-memory profile; hardened: "
+                   "distribution hardening, each option priced (see above)")
     p.add_argument("--kaslr", action="store_true",
                    help="leave KASLR on (default: boot with nokaslr)")
     p.add_argument("--timeout", default="600",
@@ -161,9 +184,18 @@ def parse_args():
     a.reps = num("--reps", a.reps, int, 1, 32)
     a.scale = num("--scale", a.scale, float, 0.05, 20)
     a.smp = num("--smp", a.smp, int, 1, 8)
+    if a.smp > 1 and a.clock == "icount":
+        p.print_usage(sys.stderr)
+        print("battle.py: --smp %d needs --clock wall (BATTLE_CLOCK=wall): "
+              "under -icount an x86 guest hangs bringing up its second CPU"
+              % a.smp, file=sys.stderr)
+        sys.exit(2)
     a.timeout = num("--timeout", a.timeout, int, 30, 7200)
     if a.jobs is not None:
         a.jobs = num("--jobs", a.jobs, int, 1, 256)
+    if a.allocs is None:
+        a.allocs = ("sloba slub" if a.profile == "hardened"
+                    else " ".join(ALLOCATORS))
     allocs = [x for x in re.split(r"[\s,]+", a.allocs) if x]
     bad = [x for x in allocs if x not in ALLOCATORS]
     if not allocs or bad or len(set(allocs)) != len(allocs):
@@ -181,12 +213,55 @@ def parse_args():
         sys.exit(2)
     build = os.environ.get("BUILD", os.path.join(REPO, "build"))
     a.work = os.path.join(build, "bench", "battle")
-    name = "battle" + ("-small" if a.profile == "small" else "") + (
+    name = "battle" + ("" if a.profile == "full" else "-" + a.profile) + (
         "-wall" if a.clock == "wall" else "")
     a.out = a.out or os.path.join(build, "bench", name + ".json")
     a.qemu = ["-icount", "shift=0"] if a.clock == "icount" else []
     a.bin = a.bin or os.path.join(a.work, "bin")
+    # The boots: (label, allocator, kernel variant, config fragment or
+    # None, extra kernel arguments, label of the kernel to seed from).
+    a.kernels = [(al, al, "plain", None, "", None) for al in allocs]
+    if a.profile == "hardened":
+        blocks = hardening_blocks()
+        a.kernels = []
+        for al in allocs:
+            hard = al + "+hardened"
+            a.kernels.append((al, al, "plain", None, "", None))
+            a.kernels.append((hard, al, "hardened", (HARDENED_CONFIG, None),
+                              "", al))
+            for opt, (lines, off) in blocks.items():
+                label = "%s+no-%s" % (al, opt)
+                if off:		# the hardened kernel, option off at boot
+                    a.kernels.append((label, al, "no-" + opt, None, off,
+                                      None))
+                else:		# a kernel of its own
+                    rest = [ln for o, (ls, _) in blocks.items() if o != opt
+                            for ln in ls]
+                    a.kernels.append((label, al, "no-" + opt,
+                                      ("hardened-no-" + opt, rest), "",
+                                      hard))
     return a
+
+
+HARDENED_CONFIG = os.path.join(REPO, "kernel", "configs", "hardened.config")
+
+
+def hardening_blocks():
+    """{option: (its CONFIG_ lines, the kernel argument that switches it
+    off at boot or "")} from hardened.config's "# hardening: NAME [off=ARG]"
+    blocks, in file order."""
+    blocks, cur = {}, None
+    with open(HARDENED_CONFIG) as f:
+        for line in f:
+            m = re.match(r"# hardening: (\w+)(?: off=(\S+))?$", line.strip())
+            if m:
+                cur = m.group(1)
+                blocks[cur] = ([], m.group(2) or "")
+            elif cur and line.startswith("CONFIG_"):
+                blocks[cur][0].append(line.strip())
+    if not blocks:
+        fail("no '# hardening: NAME' blocks in " + HARDENED_CONFIG)
+    return blocks
 
 
 def guest_command(a):
@@ -201,7 +276,21 @@ def guest_command(a):
     cmd = " ".join(args) + "; st=$?; "
     if a.profile == "small":
         cmd = SMALL_MEMINFO + "meminfo boot; " + cmd + "meminfo end; "
+    if a.profile == "hardened":
+        cmd = IN_MEMCG + cmd
     return cmd + "dmesg; exit $st"
+
+
+# The hardened profile: where the kernel has memory cgroups, the battle runs
+# in a cgroup of its own with the memory controller on, as every service
+# does under systemd (kernel memory of the root cgroup is not charged).
+MEMCG_MARK = "@@BATTLE-IN-MEMCG@@"
+IN_MEMCG = (
+    "cg=/sys/fs/cgroup; if mount -t cgroup2 none $cg 2>/dev/null && "
+    "grep -qw memory $cg/cgroup.controllers; then "
+    "echo +memory > $cg/cgroup.subtree_control && mkdir $cg/battle && "
+    "echo $$ > $cg/battle/cgroup.procs && "
+    "echo " + MEMCG_MARK + " || exit 9; fi; ")
 
 
 # The small profile's records: MemFree, MemAvailable (more is better) and
@@ -217,27 +306,51 @@ SMALL_MEMINFO = (
 
 
 def build_kernels(a):
-    """kernel/build.sh per allocator; returns {alloc: private bzImage copy}."""
+    """kernel/build.sh per kernel; returns {label: private bzImage copy}.
+    A boot with no fragment of its own past the plain kernel uses the
+    hardened kernel of its allocator; a kernel with a fragment is seeded
+    from the build folder of the kernel it names (built before it: it comes
+    earlier in a.kernels)."""
     kdir = os.path.join(a.work, "kernels")
+    cdir = os.path.join(a.work, "configs")
     os.makedirs(kdir, exist_ok=True)
-    images = {}
-    for alloc in a.allocs:
+    images, dirs = {}, {}
+    for label, alloc, variant, frag, _, seed in a.kernels:
+        if variant != "plain" and not frag:
+            images[label] = images[alloc + "+hardened"]
+            continue
         t0 = time.monotonic()
-        say("kernel %s: kernel/build.sh --alloc %s (a clean build takes "
-            "4-9 min)" % (alloc, alloc))
         cmd = [os.path.join(REPO, "kernel", "build.sh"), "--alloc", alloc,
-               "--quiet"]
+               "--quiet", "--print-dir"]
+        if frag:
+            path, lines = frag
+            if lines is not None:	# hardened.config without one block
+                os.makedirs(cdir, exist_ok=True)
+                path = os.path.join(cdir, path + ".config")
+                with open(path, "w") as f:
+                    f.write("# SPDX-License-Identifier: GPL-2.0-only\n"
+                            "# %s without %s (battle.py)\n"
+                            % (os.path.relpath(HARDENED_CONFIG, REPO),
+                               variant[3:]))
+                    f.write("\n".join(lines) + "\n")
+            cmd += ["--config", path]
+        if seed in dirs:
+            cmd += ["--seed-from", dirs[seed]]
         if a.jobs:
             cmd += ["--jobs", str(a.jobs)]
+        say("kernel %s: %s (a clean build takes 4-9 min)"
+            % (label, " ".join(cmd[1:])))
         r = subprocess.run(cmd, stdout=subprocess.PIPE, text=True)
-        bz = r.stdout.strip().splitlines()[-1] if r.stdout.strip() else ""
+        out = r.stdout.strip().splitlines()[-1] if r.stdout.strip() else ""
+        bz = os.path.join(out, "arch", "x86", "boot", "bzImage")
         if r.returncode or not os.path.isfile(bz):
             fail("could not build the %s kernel (kernel/build.sh status %d)"
-                 % (alloc, r.returncode))
-        images[alloc] = os.path.join(kdir, alloc + ".bzImage")
-        shutil.copyfile(bz, images[alloc])
+                 % (label, r.returncode))
+        dirs[label] = out
+        images[label] = os.path.join(kdir, label + ".bzImage")
+        shutil.copyfile(bz, images[label])
         say("kernel %s: ready in %.0f s (%s)"
-            % (alloc, time.monotonic() - t0, bz))
+            % (label, time.monotonic() - t0, bz))
     return images
 
 
@@ -270,12 +383,14 @@ MARK_START = "@@BATTLE-START@@"
 RECORD = re.compile(r"@@BATTLE (\{.*\})")
 
 
-def boot_once(a, alloc, kernel, initrd, cmd, log):
-    """Boot, run the battle; returns (status, records, wall s).  boot.host
+def boot_once(a, alloc, kernel, initrd, cmd, log, extra=""):
+    """Boot (with the kernel arguments @extra besides a.append), run the
+    battle; returns (status, records, wall s).  boot.host
     also carries host_load: the share of the host's CPUs that other
     processes kept busy meanwhile (the noise every timing here suffers)."""
     boot = [os.path.join(REPO, "guest", "boot.sh"), "--kernel", kernel,
-            "--initrd", initrd, "--append", a.append, "--smp", str(a.smp),
+            "--initrd", initrd, "--append", (a.append + " " + extra).strip(),
+            "--smp", str(a.smp),
             "--mem", a.mem, "--timeout", str(a.timeout), "--log", log,
             "--cmd", cmd]
     if a.qemu:
@@ -321,12 +436,15 @@ def boot_once(a, alloc, kernel, initrd, cmd, log):
 
 STATUS = {120: "kernel log shows problems (WARN/BUG/oops/leak)",
           124: "timed out", 125: "no status (crash)",
-          1: "a guest system call failed", 3: "mangled output"}
+          1: "a guest system call failed", 3: "mangled output",
+          4: "ran outside a memory cgroup (or in one it should not have)",
+          9: "could not enter a memory cgroup"}
 
 
 def main():
     a = parse_args()
-    order = a.allocs
+    order = [k[0] for k in a.kernels]
+    kernel_of = {k[0]: k for k in a.kernels}
     nboots = a.rounds * len(order)
     cmd = guest_command(a)
     start = time.monotonic()
@@ -347,15 +465,23 @@ def main():
     records, failures, n = [], [], 0
     for rnd in range(1, a.rounds + 1):
         k = (rnd - 1) % len(order)
-        for alloc in order[k:] + order[:k]:
+        for label in order[k:] + order[:k]:
+            _, alloc, variant, _, extra, _ = kernel_of[label]
             n += 1
-            log = os.path.join(logs, "r%d-%s.log" % (rnd, alloc))
-            status, recs, wall = boot_once(a, alloc, images[alloc], initrd,
-                                           cmd, log)
+            log = os.path.join(logs, "r%d-%s.log" % (rnd, label))
+            status, recs, wall = boot_once(a, label, images[label], initrd,
+                                           cmd, log, extra)
+            if not status and a.profile == "hardened":
+                # Every kernel but the plain one has memory cgroups, and
+                # must have run the battle in one.
+                with open(log, "rb") as f:
+                    in_memcg = MEMCG_MARK.encode() in f.read()
+                if in_memcg != (variant != "plain"):
+                    status = 4
             if status:
-                failures.append((rnd, alloc, status, log))
+                failures.append((rnd, label, status, log))
                 say("[%2d/%d] round %d %-5s FAILED after %.0f s: status %d, "
-                    "%s; log %s" % (n, nboots, rnd, alloc, wall, status,
+                    "%s; log %s" % (n, nboots, rnd, label, wall, status,
                                     STATUS.get(status, "?"), log))
                 subprocess.run([os.path.join(REPO, "guest", "check-log.sh"),
                                 log])
@@ -363,13 +489,15 @@ def main():
             for r in recs:
                 r.update(allocator=alloc, run=rnd, boot=n,
                          group=r["phase"].split(".")[0])
+                if a.profile == "hardened":
+                    r["kernel"] = variant
             records += recs
             v = {r["phase"]: r["value"] for r in recs}
             load = ("(others' load %2.0f%%)" % (100 * recs[0].get(
                 "host_load", 0)) if a.clock == "wall" else "(icount)")
             say("[%2d/%d] round %d %-5s ok in %3.0f s %s: boot %s ms, walk "
                 "%s ms, fork %s us, Slab peak %s kB"
-                % (n, nboots, rnd, alloc, wall, load,
+                % (n, nboots, rnd, label, wall, load,
                    v.get("boot.host", v.get("boot.init", "?")),
                    v.get("dentry.walk", "?"), v.get("fork.exec", "?"),
                    v.get("mem.slab_peak", "?")))
@@ -382,25 +510,33 @@ def main():
         fail("no boot succeeded; logs in " + logs)
     elapsed = time.monotonic() - start
     print()
-    text = report.render(records, order, a.baseline)
+    if a.profile == "hardened":
+        text = report.render_hardened(records, a.allocs, a.baseline)
+        # The charts: the hardened kernels against each other.
+        chart_records = [r for r in records if r["kernel"] == "hardened"]
+    else:
+        text = report.render(records, a.allocs, a.baseline)
+        chart_records = records
     text += "\nrun: %d boots (%d failed) in %.1f min; records %s; logs %s\n" % (
         nboots, len(failures), elapsed / 60, a.out, logs)
     print(text, end="")
     with open(os.path.splitext(a.out)[0] + ".txt", "w") as f:
         f.write(text)
     try:
-        for png in charts.render(records, order, a.baseline,
+        for png in charts.render(chart_records, a.allocs, a.baseline,
                                  os.path.splitext(a.out)[0],
                                  "make battle (%s%s)" % (
                                      a.clock, ", small memory " + a.mem
-                                     if a.profile == "small" else "")):
+                                     if a.profile == "small" else
+                                     ", hardened kernels"
+                                     if a.profile == "hardened" else "")):
             print("chart: " + png)
     except (OSError, RuntimeError) as e:
         print("battle: error: charts: %s" % e, file=sys.stderr)
         failures.append((0, "charts", 1, str(e)))
-    for rnd, alloc, status, log in failures:
+    for rnd, label, status, log in failures:
         print("FAILED: round %d %s: status %d (%s), log %s"
-              % (rnd, alloc, status, STATUS.get(status, "?"), log))
+              % (rnd, label, status, STATUS.get(status, "?"), log))
     return 1 if failures else 0
 
 

@@ -10,7 +10,9 @@ the baseline (SLUB), the best allocator and the challenger's (SLOBA's)
 ratio to the best, and the run-to-run spread; then per group the geometric
 mean of the ratios to the baseline, and the verdict line "SLOBA wins N of M
 phases".  battle.py calls render() at the end of a run; run this to print
-the table again from a saved battle.json.
+the table again from a saved battle.json.  Records of the hardened profile
+(they carry "kernel") get render_hardened(): the battle of the hardened
+kernels, of the plain ones, and what each hardening option costs.
 
 Ratios are paired: for each round (every allocator boots once per round,
 back to back) value / baseline's value, then the median over the rounds.
@@ -234,6 +236,78 @@ def render(records, allocs, baseline="slub"):
     return "\n".join(out) + "\n"
 
 
+def render_hardened(records, allocs, baseline="slub"):
+    """The hardened profile (battle.py --profile hardened; records carry
+    "kernel": plain, hardened or no-<option>): the battle of the fully
+    hardened kernels, the same of the plain ones, then per option its cost
+    to each allocator: the hardened kernel against the hardened kernel
+    without that option (and, for all of them, against the plain kernel),
+    as the geometric mean over the time phases, and over the memory phases,
+    of the paired per-round ratios; and the challenger's ratio to the
+    baseline on the kernel without the option."""
+    out = []
+    for kernel, title in (("hardened", "the hardened kernels (%s)"
+                           % "kernel/configs/hardened.config"),
+                          ("plain", "the plain kernels, same run")):
+        recs = [r for r in records if r.get("kernel") == kernel]
+        if recs:
+            out.append("== " + title)
+            out.append(render(recs, allocs, baseline))
+    # One pseudo-allocator per (allocator, kernel) for paired().
+    relabeled = [dict(r, allocator="%s/%s" % (r["allocator"], r["kernel"]))
+                 for r in records if "kernel" in r]
+    labels = list(dict.fromkeys(r["allocator"] for r in relabeled))
+    phases = summarize(relabeled, labels)
+    kernels = [k for k in dict.fromkeys(r["kernel"] for r in records
+                                        if "kernel" in r) if k != "plain"]
+    allocs = [a for a in allocs if "%s/plain" % a in labels]
+
+    def cost(kernel, a, b_kernel, b):
+        """(time, memory) geometric means of value(a/kernel) /
+        value(b/b_kernel), paired per round."""
+        t, m = [], []
+        for p in phases.values():
+            r = paired(p, "%s/%s" % (a, kernel), "%s/%s" % (b, b_kernel))
+            if r:
+                (m if p["group"] in MEMORY_GROUPS else t).append(
+                    lower_is_better(p, r))
+        return geomean(t), geomean(m)
+
+    out.append("== what each option costs: the hardened kernel against the "
+               "hardened kernel without it (all: against the plain kernel)")
+    out.append("(geometric means over the time phases and over the memory "
+               "phases of the paired per-round ratios; 1.00 = free; the "
+               "last columns: the kernel of that row, challenger against "
+               "baseline)")
+    w = 12
+    head = "%-20s" % "option" + "".join(
+        "%*s%*s" % (w, a + " time", w, a + " mem") for a in allocs)
+    vs = CHALLENGER in allocs and baseline in allocs and CHALLENGER != baseline
+    if vs:
+        head += "%*s%*s" % (w + 4, "%s/%s time" % (CHALLENGER, baseline),
+                            w + 4, "%s/%s mem" % (CHALLENGER, baseline))
+    out.append(head)
+    out.append("-" * len(head))
+    for k in ["plain"] + kernels:
+        row = "%-20s" % ("all (hardened)" if k == "hardened" else
+                         k[3:] if k.startswith("no-") else k)
+        for a in allocs:
+            if k == "plain":
+                t, m = 1.0, 1.0
+            elif k == "hardened":
+                t, m = cost("hardened", a, "plain", a)
+            else:			# what no-X saves, as X's cost
+                t, m = cost("hardened", a, k, a)
+            row += "%*s%*s" % (w, "%.3f" % t if t else "-",
+                               w, "%.3f" % m if m else "-")
+        if vs:
+            t, m = cost(k, CHALLENGER, k, baseline)
+            row += "%*s%*s" % (w + 4, "%.3f" % t if t else "-",
+                               w + 4, "%.3f" % m if m else "-")
+        out.append(row)
+    return "\n".join(out) + "\n"
+
+
 def main(argv):
     args = argv[1:]
     baseline, allocs, path = "slub", None, None
@@ -254,7 +328,10 @@ def main(argv):
     if allocs is None:
         allocs = list(dict.fromkeys(r["allocator"] for r in records))
         allocs.sort(key=lambda a: (a != CHALLENGER, a != baseline))
-    sys.stdout.write(render(records, allocs, baseline))
+    if any("kernel" in r for r in records):
+        sys.stdout.write(render_hardened(records, allocs, baseline))
+    else:
+        sys.stdout.write(render(records, allocs, baseline))
 
 
 if __name__ == "__main__":
