@@ -577,6 +577,13 @@ static inline unsigned short barn_tag(struct sloba_cpu *c)
 				 0x9e3779b97f4a7c15ULL) >> 48) | 1;
 }
 
+/* Tell the reaper that @n's barn is in use (a write only once per pass). */
+static inline void barn_mark_used(struct sloba_node *n)
+{
+	if (!READ_ONCE(n->barn_used))
+		WRITE_ONCE(n->barn_used, 1);
+}
+
 /* Take a chain from @n's barn for @c, or NULL when it has none. */
 static void *barn_take(struct kmem_cache *s, struct sloba_node *n,
 		       struct sloba_cpu *c)
@@ -591,7 +598,7 @@ static void *barn_take(struct kmem_cache *s, struct sloba_node *n,
 			continue;
 		chain = plat_xchg(&n->barn[i], NULL);
 		if (chain) {
-			WRITE_ONCE(n->barn_ops, READ_ONCE(n->barn_ops) + 1);
+			barn_mark_used(n);
 			return chain;
 		}
 	}
@@ -613,7 +620,7 @@ static bool barn_put(struct sloba_node *n, struct sloba_cpu *c, void *chain)
 	for (i = 0; i < limit; i++) {
 		if (!READ_ONCE(n->barn[i]) &&
 		    plat_cmpxchg(&n->barn[i], NULL, chain) == NULL) {
-			WRITE_ONCE(n->barn_ops, READ_ONCE(n->barn_ops) + 1);
+			barn_mark_used(n);
 			return true;
 		}
 	}
@@ -1443,15 +1450,15 @@ void sloba_cache_reap(struct kmem_cache *s)
 	struct sloba_node *n;
 
 	for_each_sloba_node(s, n) {
-		unsigned long ops = READ_ONCE(n->barn_ops);
 		unsigned int limit = READ_ONCE(n->barn_limit);
 
-		if (ops == n->reap_mark) {
-			if (limit > s->barn_min)
-				WRITE_ONCE(n->barn_limit, limit - 1);
-			barn_drain(s, n, 2UL * s->cpu_batch);
+		if (READ_ONCE(n->barn_used)) {
+			WRITE_ONCE(n->barn_used, 0);
+			continue;
 		}
-		n->reap_mark = ops;
+		if (limit > s->barn_min)
+			WRITE_ONCE(n->barn_limit, limit - 1);
+		barn_drain(s, n, 2UL * s->cpu_batch);
 	}
 }
 

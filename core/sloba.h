@@ -65,10 +65,10 @@ struct sloba_node {
 	 * published or taken whole, so no count and no lock is needed.
 	 */
 	void *barn[SLOBA_BARN_SLOTS];	/* [atomic] a chain, or NULL */
-	unsigned long barn_ops;		/* [atomic] chains put and taken (a
-					 * marker for the reaper: updates may
-					 * be lost) */
-	unsigned long reap_mark;	/* [reaper] barn_ops at its last pass */
+	unsigned int barn_used;		/* [atomic] a chain was put or taken
+					 * since the reaper's last pass (set
+					 * only when clear: the line stays
+					 * shared between CPUs) */
 
 	sloba_lock_t lock;		/* the lists, counters and slabs below */
 	/* (in the hole after a kernel spinlock) */
