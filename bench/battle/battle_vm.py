@@ -81,6 +81,11 @@ def parse_args():
     if not 1 <= a.rounds <= 50 or not 1 <= a.reps <= 32 or \
             not 0.05 <= a.scale <= 20 or not 1 <= a.smp <= 8:
         p.error("--rounds 1..50, --reps 1..32, --scale 0.05..20, --smp 1..8")
+    if a.smp > 1 and a.clock == "icount":
+        # As in battle.py: QEMU 7.2's x86 guest hangs at "Booting SMP
+        # configuration" under -icount.
+        p.error("--smp %d needs --clock wall: under -icount QEMU 7.2's x86 "
+                "guest hangs while bringing up its second CPU" % a.smp)
     if not re.fullmatch(r"[0-9]+[MG]", a.mem):
         p.error("--mem wants a size like 2G")
     a.allocs = allocs
