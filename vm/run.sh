@@ -52,7 +52,7 @@ usage: ${0##*/} --image DISK [options] [-- QEMU_ARGS...]
                       through NAT once it brings the link up (DHCP; DNS
                       server 10.0.2.3); default: no network
   --mem SIZE          guest memory (default 2G)
-  --smp N             guest CPUs (default 2)
+  --smp N             guest CPUs (default 2; 1 with --icount)
   --icount            -icount shift=0: the guest's clock counts executed
                       instructions (deterministic timing)
   --timeout SEC       kill the guest after SEC seconds (0: never; default 900
@@ -66,7 +66,7 @@ EOF
 }
 die() { echo "vm/run.sh: $*" >&2; exit 2; }
 
-image='' release='' entry='' kernel='' initrd='' cmd='' append='' mem=2G smp=2
+image='' release='' entry='' kernel='' initrd='' cmd='' append='' mem=2G smp=''
 icount=0 timeout='' log='' persist=0 quiet=0 net=0
 ctladds=() ignores=() qemu_extra=()
 while [ $# -gt 0 ]; do
@@ -101,7 +101,12 @@ while [ $# -gt 0 ]; do
 done
 [ -n "$image" ] || usage
 [ -r "$image" ] || die "cannot read disk image $image"
+# Under -icount QEMU 7.2's x86 guests hang bringing up a second CPU
+# ("x86: Booting SMP configuration"): one CPU there.
+[ -n "$smp" ] || smp=$((icount ? 1 : 2))
 case "$smp" in '' | *[!0-9]*) usage ;; esac
+[ "$icount" = 0 ] || [ "$smp" = 1 ] ||
+	die "--icount needs --smp 1: QEMU's x86 guest hangs bringing up a second CPU under -icount"
 [ -z "$release" ] || [ -z "$entry" ] || die "--release and --entry exclude each other"
 [ -z "$kernel" ] || [ -r "$kernel" ] || die "cannot read kernel $kernel"
 [ -z "$kernel" ] || [ -n "$initrd" ] || die "--kernel needs --initrd"
