@@ -87,6 +87,8 @@ battle-report:
 #                  [BATTLE_CLOCK=icount|wall] [BATTLE_VM_ARGS='--reps 3 ...']
 # Each kernel not cached is a build of Debian's configuration (an hour or
 # more on 2 shared cores); the boots take 4-8 min each under TCG.
+# BATTLE_VM_ARGS=--keep keeps the allocators already in battle-vm.json and
+# boots only the others (a kernel that finished building later).
 BATTLE_VM_ROUNDS ?= 3
 BATTLE_VM_ALLOCS ?= sloba slub slab slob
 BATTLE_VM_ARGS ?=

@@ -19,7 +19,10 @@ set) as a fifth contestant.  --clock as in battle.py: icount (default,
 has one CPU by default, like battle.py's.  Records go to
 $BUILD/bench/battle-vm.json (battle-vm-wall.json), the table to .txt and
 the charts to -time.png and -memory.png beside it; console logs to
-$BUILD/bench/battle-vm/logs/.
+$BUILD/bench/battle-vm/logs/.  --keep reuses the records already in that
+file (same clock) and boots only the allocators it lacks: a kernel that
+finished building later joins an earlier run without booting the others
+again (the icount clock makes boots of different hours comparable).
 """
 import argparse
 import json
@@ -73,6 +76,9 @@ def parse_args():
                    help="folder with battle and battle-true "
                    "(default $BUILD/bench/battle/bin)")
     p.add_argument("--out", default=None)
+    p.add_argument("--keep", action="store_true",
+                   help="keep OUT's records (same clock); boot only the "
+                   "allocators it has none of")
     a = p.parse_args()
     allocs = [x for x in re.split(r"[\s,]+", a.allocs) if x]
     if (not allocs or any(x not in ALLOCATORS for x in allocs) or
@@ -176,27 +182,42 @@ def main():
         if not os.access(os.path.join(a.bin, prog), os.X_OK):
             fail("%s/%s missing: `make battle-vm` builds it" % (a.bin, prog))
     order = a.allocs
-    nboots = a.rounds * len(order)
+    kept = []
+    if a.keep and os.path.exists(a.out):
+        with open(a.out) as f:
+            kept = [r for r in json.load(f) if r.get("allocator") in order
+                    and r.get("clock") == a.clock]
+    done = sorted({r["allocator"] for r in kept}, key=order.index)
+    if done:
+        say("--keep: %d records of %s from %s" % (len(kept), " ".join(done),
+                                                  a.out))
+    boot = [x for x in order if x not in done]
+    nboots = a.rounds * len(boot)
     start = time.monotonic()
     say("plan: %s, %d rounds, %d boots, %s clock, %d CPU, %s; records to %s"
-        % (" ".join(order), a.rounds, nboots, a.clock, a.smp, a.mem, a.out))
-    image, releases = prepare(a)
-    say("image %s; kernels: %s" % (image, ", ".join(
-        "%s %s" % (k, v) for k, v in releases.items())))
+        % (" ".join(boot) or "nothing to boot", a.rounds, nboots, a.clock,
+           a.smp, a.mem, a.out))
+    if boot:
+        image, releases = prepare(a)
+        say("image %s; kernels: %s" % (image, ", ".join(
+            "%s %s" % (k, v) for k, v in releases.items())))
     logs = os.path.join(a.work, "logs")
     os.makedirs(logs, exist_ok=True)
     os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
-    records, failures, n = [], [], 0
-    for rnd in range(1, a.rounds + 1):
-        k = (rnd - 1) % len(order)
-        for alloc in order[k:] + order[:k]:
+    records, failures = kept, []
+    n = max([r.get("boot", 0) for r in kept] + [0])
+    first = n
+    for rnd in range(1, a.rounds + 1 if boot else 1):
+        k = (rnd - 1) % len(boot)
+        for alloc in boot[k:] + boot[:k]:
             n += 1
             log = os.path.join(logs, "r%d-%s.log" % (rnd, alloc))
             status, recs, wall = boot_once(a, image, releases[alloc], log)
             if status or not recs:
                 failures.append((rnd, alloc, status, log))
                 say("[%2d/%d] round %d %-5s FAILED after %.0f s: status %d; "
-                    "log %s" % (n, nboots, rnd, alloc, wall, status, log))
+                    "log %s" % (n - first, nboots, rnd, alloc, wall, status,
+                                log))
                 continue
             for r in recs:
                 r.update(allocator=alloc, run=rnd, boot=n, clock=a.clock,
@@ -205,7 +226,8 @@ def main():
             v = {r["phase"]: r["value"] for r in recs}
             say("[%2d/%d] round %d %-5s ok in %3.0f s: boot %s ms, du cold "
                 "%s ms, warm %s ms, Slab boot %s kB"
-                % (n, nboots, rnd, alloc, wall, v.get("vmboot.total", "?"),
+                % (n - first, nboots, rnd, alloc, wall,
+                   v.get("vmboot.total", "?"),
                    v.get("walk.du_cold", "?"), v.get("walk.du_warm", "?"),
                    v.get("vmmem.slab_boot", "?")))
             with open(a.out + ".tmp", "w") as f:
@@ -218,6 +240,9 @@ def main():
     text += "\nrun: %d boots (%d failed) in %.1f min, %s clock; records %s\n" % (
         nboots, len(failures), (time.monotonic() - start) / 60, a.clock,
         a.out)
+    if done:
+        text += "(records of %s kept from an earlier run, --keep)\n" % (
+            " ".join(done))
     print()
     print(text, end="")
     with open(os.path.splitext(a.out)[0] + ".txt", "w") as f:
