@@ -149,6 +149,20 @@ static inline SLOBA_NO_SANITIZE void set_fp(const struct kmem_cache *s,
 	plat_link_close(link);
 }
 
+/*
+ * Zero the link word itself: a NULL stored through set_fp() is not zero
+ * with freelist hardening, and init_on_free promises an object of zeros.
+ */
+static inline SLOBA_NO_SANITIZE void clear_fp(const struct kmem_cache *s,
+					      void *obj)
+{
+	void **link = (void **)((char *)obj + s->offset);
+
+	plat_link_open(link);
+	*link = NULL;
+	plat_link_close(link);
+}
+
 static inline size_t slab_bytes(const struct slab *slab)
 {
 	return (size_t)PAGE_SIZE << slab->order;
@@ -966,7 +980,7 @@ static void obj_init(struct kmem_cache *s, void *obj, gfp_t gfp)
 	if (plat_want_init_on_alloc(gfp, s))
 		memset(obj, 0, s->object_size);
 	else if (plat_want_init_on_free(s) && s->offset == 0)
-		set_fp(s, obj, NULL);	/* the link dirtied a zeroed object */
+		clear_fp(s, obj);	/* the link dirtied a zeroed object */
 }
 
 static noinline void *slab_alloc_slow(struct kmem_cache *s, gfp_t gfp)

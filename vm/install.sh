@@ -81,12 +81,12 @@ check='for d in /run/sloba-ctl/debs/linux-image-*.deb; do
 	[ -f /boot/initrd.img-$v ] || { echo "no initramfs for $v"; exit 1; }
 done'
 if ! "$here/run.sh" --image "$tmp" --persist --quiet --log "$log" --timeout 7200 "${args[@]}" \
-	--cmd "set -e; dpkg -i /run/sloba-ctl/debs/*.deb; $check; grep -E '^\s*menuentry ' /boot/grub/grub.cfg | cut -d\"'\" -f2; sync"; then
+	--cmd "set -e; dpkg -i /run/sloba-ctl/debs/*.deb; $check; grep -E '^\s*menuentry ' /boot/grub/grub.cfg | cut -d\"'\" -f2 | sed 's/^/@@GRUB-ENTRY /'; sync"; then
 	tail -n 40 "$log" >&2
 	rm -f "$tmp"
 	fail "installing failed (log above)"
 fi
-tr -d '\r' < "$log" | sed -n '/^Debian GNU\/Linux/p' | sed 's/^/  GRUB: /' >&2
+tr -d '\r' < "$log" | sed -n 's/^@@GRUB-ENTRY /  GRUB: /p' >&2
 mv "$tmp" "$out"
 say "done in $(($(date +%s) - start)) s: $out"
 echo "$out"

@@ -25,13 +25,14 @@ drop() { sync; echo 3 > /proc/sys/vm/drop_caches; sleep 2; }
 # test_meminit: installed with the kernel package; its result is in the
 # kernel log ("all N tests passed" or "failures: F out of N").
 meminit() {
-	local out
+	local out mode
+	mode=$(dmesg | grep -o 'mem auto-init: .*' | head -n 1)
 	dmesg -c > /dev/null
 	modprobe test_meminit
 	rmmod test_meminit 2> /dev/null
-	out=$(dmesg | grep -E 'test_meminit: (all|failures)')
+	out=$(dmesg | grep -E 'test_meminit: (all [0-9]+ tests passed|failures:)' | tail -n 1)
 	grep -q 'test_meminit: all [0-9]* tests passed' <<< "$out"
-	result meminit $? "($(cat /proc/cmdline | grep -o 'init_on_[a-z]*=[01]' | tr '\n' ' ')): ${out:-no result line}"
+	result meminit $? "(${mode:-no 'mem auto-init' line}): ${out:-no result line}"
 }
 
 state=$(systemctl is-system-running)
