@@ -85,8 +85,8 @@ battle-report:
 # Debian's 6.1 configuration, one image with all of them, round-robin boots.
 #   make battle-vm [BATTLE_VM_ROUNDS=3] [BATTLE_VM_ALLOCS='sloba slub slab slob']
 #                  [BATTLE_CLOCK=icount|wall] [BATTLE_VM_ARGS='--reps 3 ...']
-# Each kernel not cached is a build of Debian's configuration (an hour or
-# more on 2 shared cores); the boots take 4-8 min each under TCG.
+# Each kernel not cached is a build of Debian's configuration (15 min on
+# 2 idle cores, longer on shared ones); the boots take ~2 min each (TCG).
 # BATTLE_VM_ARGS=--keep keeps the allocators already in battle-vm.json and
 # boots only the others (a kernel that finished building later).
 BATTLE_VM_ROUNDS ?= 3

@@ -69,7 +69,7 @@ if [ "$alloc" = stock ]; then
 	fi
 	exit $status
 fi
-say "building the $alloc kernel packages and the VM image (cold: an hour or more)"
+say "building the $alloc kernel packages and the VM image (cold: 25 minutes or more)"
 if ! debs=$("$here/kernel.sh" --alloc "$alloc" --quiet) ||
 	! obj=$("$here/kernel.sh" --alloc "$alloc" --quiet --print-dir)/obj ||
 	! image=$("$here/vm.sh" --alloc "$alloc" --print-image); then

@@ -11,7 +11,7 @@
 #   make test-vm [VM_STRESS_SECONDS=60]
 #
 # Not in TEST_TARGETS: from a cold cache test-vm builds Debian's
-# configuration (more than an hour on 2 shared cores) and the image, which
+# configuration (15 min on 2 idle cores) and the image, which together
 # does not fit `make test`'s 60 minutes; see vm/README.md for its cost.
 
 VM_ARGS ?=

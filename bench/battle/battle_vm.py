@@ -121,7 +121,7 @@ def prepare(a):
             continue
         t0 = time.monotonic()
         say("kernel %s: vm/kernel.sh --alloc %s (Debian's config: a clean "
-            "build takes an hour or more here)" % (alloc, alloc))
+            "build takes 15 min or more here)" % (alloc, alloc))
         pkgs = run([os.path.join(REPO, "vm", "kernel.sh"), "--alloc", alloc,
                     "--quiet"])
         image = [d for d in pkgs if "/linux-image-" in d][0]
