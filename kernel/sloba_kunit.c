@@ -493,6 +493,60 @@ static void sloba_test_drop_slab(struct kunit *test)
 }
 
 /*
+ * The shrinker gives back a batch (1,024 objects) at a time and goes on
+ * from the cache where the last batch stopped: one drop_slab() still
+ * reaches every idle object of two caches that each hold several batches,
+ * and of a third cache destroyed between two drops.
+ */
+static void sloba_test_drop_slab_batches(struct kunit *test)
+{
+	enum { NR = 3000 };
+	struct kmem_cache *s[3];
+	void **p;
+	int i, k;
+
+	p = kvmalloc_array(NR, sizeof(*p), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	s[0] = own_cache("sloba-kunit-batch-a", 64, 0);
+	s[1] = own_cache("sloba-kunit-batch-b", 96, 0);
+	s[2] = own_cache("sloba-kunit-batch-c", 128, 0);
+	for (k = 0; k < 3; k++) {
+		KUNIT_ASSERT_NOT_NULL(test, s[k]);
+		for (i = 0; i < NR; i++) {
+			p[i] = kmem_cache_alloc(s[k], GFP_KERNEL);
+			KUNIT_ASSERT_NOT_NULL(test, p[i]);
+		}
+		for (i = 0; i < NR; i++)
+			kmem_cache_free(s[k], p[i]);
+		kasan_cache_shrink(s[k]);
+		KUNIT_EXPECT_GT(test, info_of(s[k]).num_slabs, 0);
+	}
+	kvfree(p);
+	msleep(200);		/* past the shrinker's rate limit */
+	drop_slab();
+	for (k = 0; k < 3; k++) {
+		KUNIT_EXPECT_EQ(test, info_of(s[k]).num_slabs, 0);
+		KUNIT_EXPECT_EQ(test, info_of(s[k]).active_objs, 0);
+	}
+	kmem_cache_destroy(s[2]);
+	/* Refill a, so that the next drop's batches pass where c was. */
+	p = kvmalloc_array(NR, sizeof(*p), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	for (i = 0; i < NR; i++) {
+		p[i] = kmem_cache_alloc(s[0], GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, p[i]);
+	}
+	for (i = 0; i < NR; i++)
+		kmem_cache_free(s[0], p[i]);
+	kvfree(p);
+	kasan_cache_shrink(s[0]);
+	drop_slab();
+	KUNIT_EXPECT_EQ(test, info_of(s[0]).num_slabs, 0);
+	kmem_cache_destroy(s[1]);
+	kmem_cache_destroy(s[0]);
+}
+
+/*
  * Caches that one cache can serve share it, as under SLAB and SLUB (unless
  * the kernel runs with slab_nomerge); a ctor, RCU or usercopy cache keeps
  * its own.  The shared cache lives until its last user destroys it.
@@ -969,6 +1023,7 @@ static struct kunit_case sloba_test_cases[] = {
 	KUNIT_CASE(sloba_test_irq_context),
 	KUNIT_CASE(sloba_test_shrink),
 	KUNIT_CASE(sloba_test_drop_slab),
+	KUNIT_CASE(sloba_test_drop_slab_batches),
 	KUNIT_CASE(sloba_test_merge),
 	KUNIT_CASE(sloba_test_red_zone),
 	KUNIT_CASE(sloba_test_double_free_debug),

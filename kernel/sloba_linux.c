@@ -384,8 +384,13 @@ static int sloba_cpu_dead(unsigned int cpu)
  * how many rest in barns, in kept empty slabs and on CPU lists, and
  * scan_objects() gives back up to nr_to_scan of them, in that order (the
  * first two without disturbing any CPU), and returns how many it gave.
- * CPU lists are drained by one work item on each CPU that holds anything,
- * for every cache at once, only when the caller may sleep.
+ * The shrinker core calls scan once per batch; each call goes on from the
+ * cache where the last one stopped, so a drop_caches visits every cache
+ * about once rather than once per batch.  CPU lists are drained by one
+ * work item on each CPU that holds anything, for every cache at once,
+ * only when a whole round of the caches fell short and the caller may
+ * sleep.  A call that finds nothing at all says SHRINK_STOP, which ends
+ * the shrinker core's batches for this pass.
  */
 static unsigned long cpu_lists_count(struct kmem_cache *s)
 {
@@ -468,23 +473,53 @@ static unsigned long sloba_drain_cpu_lists(void)
 	return atomic_long_read(&sloba_drained);
 }
 
+/*
+ * Where the last scan stopped: a cache's list entry, or slab_caches itself.
+ * Only read and moved under slab_mutex; a cache leaving the list moves it
+ * on (sloba_shrink_forget()).
+ */
+static struct list_head *sloba_shrink_pos = &slab_caches;
+
+static void sloba_shrink_forget(struct kmem_cache *s)
+{
+	lockdep_assert_held(&slab_mutex);
+	if (sloba_shrink_pos == &s->list)
+		sloba_shrink_pos = s->list.next;
+}
+
+/* One round of the caches from where the last stopped, up to @nr objects. */
+static unsigned long sloba_reclaim_round(unsigned long nr)
+{
+	struct list_head *start = sloba_shrink_pos, *pos = start;
+	unsigned long freed = 0;
+
+	do {
+		if (pos != &slab_caches) {
+			freed += sloba_cache_reclaim(list_entry(pos,
+						struct kmem_cache, list),
+						nr - freed);
+			/* Stay on this cache: it may hold more. */
+			if (freed >= nr)
+				break;
+		}
+		pos = pos->next;
+	} while (pos != start);
+	sloba_shrink_pos = pos;
+	return freed;
+}
+
 static unsigned long sloba_shrink_scan(struct shrinker *shrink,
 				       struct shrink_control *sc)
 {
-	unsigned long freed = 0;
-	struct kmem_cache *s;
+	unsigned long freed;
 
 	if (!mutex_trylock(&slab_mutex))
 		return SHRINK_STOP;
-	list_for_each_entry(s, &slab_caches, list) {
-		if (freed >= sc->nr_to_scan)
-			break;
-		freed += sloba_cache_reclaim(s, sc->nr_to_scan - freed);
-	}
+	freed = sloba_reclaim_round(sc->nr_to_scan);
 	if (freed < sc->nr_to_scan && gfpflags_allow_blocking(sc->gfp_mask))
 		freed += sloba_drain_cpu_lists();
 	mutex_unlock(&slab_mutex);
-	return freed;
+	return freed ? freed : SHRINK_STOP;
 }
 
 static struct shrinker sloba_shrinker = {
@@ -655,8 +690,10 @@ bool __kmem_cache_empty(struct kmem_cache *s)
 	return true;
 }
 
+/* Under slab_mutex; on success slab_common takes @s off slab_caches. */
 int __kmem_cache_shutdown(struct kmem_cache *s)
 {
+	sloba_shrink_forget(s);
 	return sloba_cache_shutdown(s);
 }
 
