@@ -33,10 +33,15 @@ static inline void *nearest_obj(struct kmem_cache *cache,
 
 	if (p < lowest)
 		return lowest;
-	return end - ((end - p - 1) / cache->size + 1) * cache->size;
+	return end - ((unsigned int)(end - p - 1) / cache->size + 1) *
+		     cache->size;
 }
 
-/* The index of the object holding obj (an interior pointer included). */
+/*
+ * The index of the object holding obj (an interior pointer included).  A
+ * slab is far smaller than 4 GiB: a 32-bit division, not a 64-bit one,
+ * on every charge and uncharge of an accounted object.
+ */
 static inline unsigned int obj_to_index(const struct kmem_cache *cache,
 					const struct slab *slab,
 					void *obj)
@@ -45,7 +50,8 @@ static inline unsigned int obj_to_index(const struct kmem_cache *cache,
 
 	if (is_kfence_address(obj))
 		return 0;
-	return (end - 1 - (char *)kasan_reset_tag(obj)) / cache->size;
+	return (unsigned int)(end - 1 - (char *)kasan_reset_tag(obj)) /
+	       cache->size;
 }
 
 static inline unsigned int objs_per_slab(const struct kmem_cache *cache,
