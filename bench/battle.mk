@@ -19,8 +19,9 @@
 # battle-wall.json in wall-clock mode), the table on stdout and in
 # $(BUILD)/bench/battle.txt, the charts battle-time.png and
 # battle-memory.png beside them, console logs in $(BUILD)/bench/battle/logs/.
-# BATTLE_CLOCK=icount (the default) runs QEMU with -icount shift=0: time is
-# instructions executed, deterministic; wall counts cache and memory
+# BATTLE_CLOCK=icount (the default) runs QEMU with -icount shift=0,sleep=off:
+# time is instructions executed, deterministic (BATTLE_ARGS='--icount-sleep
+# on' lets idle time follow the host's); wall counts cache and memory
 # effects and the host's load (bench/battle/README.md).  A full run (20 boots) takes 5-6 min with
 # the four kernels cached on a quiet host (~10 min while other builds share
 # it), plus 4-9 min per kernel that is not cached (~35-45 min from a clean
