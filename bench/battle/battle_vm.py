@@ -8,7 +8,10 @@ configuration (vm/kernel.sh), installed side by side in the Debian VM
 
   boot battle     systemd-analyze: kernel, initrd, userspace, total
   dentry battle   du over the unpacked linux-source-6.1 tree on the VM's
-                  ext4 disk, cold (after drop_caches) and warm; find
+                  ext4 disk, cold (after drop_caches) and warm; find;
+                  du and find after drop_caches over the same tree's
+                  metadata in memory (vm/mkmeta.sh: no disk wait, so
+                  deterministic under -icount)
   memory          Slab: at boot, after the walks, after drop_caches
   the battle      bench/battle/battle's phases (dentry, fork, pipe,
                   syscalls, mem) inside the VM
@@ -131,6 +134,7 @@ def prepare(a):
         say("kernel %s: %s (%.0f s)" % (alloc, releases[alloc],
                                         time.monotonic() - t0))
     base = run([os.path.join(REPO, "vm", "mkimage.sh")])[-1]
+    a.meta = run([os.path.join(REPO, "vm", "mkmeta.sh")])[-1]
     if "stock" in a.allocs:
         with open(base[:-len(".img")] + ".releases") as f:
             releases["stock"] = sorted(f.read().split())[-1]
@@ -157,7 +161,9 @@ def boot_once(a, image, release, log):
            "--smp", str(a.smp), "--mem", a.mem, "--timeout", str(a.timeout),
            "--append", "quiet nokaslr",
            "--ctl-add", os.path.join(HERE, "vm-guest.sh") + ":vm-guest.sh",
-           "--ctl-add", a.bin + ":battle", "--cmd", guest_command(a)]
+           "--ctl-add", a.bin + ":battle",
+           "--ctl-add", a.meta + ":linux-meta.tar",
+           "--cmd", guest_command(a)]
     if a.clock == "icount":
         cmd.append("--icount")
     t0 = time.monotonic()

@@ -39,7 +39,7 @@ GROUP_TITLE = {
     "boot": "boot",
     "mem": "memory (Slab: of /proc/meminfo; slabinfo pages)",
     "walk": "dentry battle on ext4 (du, find over linux-source-6.1; cold: "
-            "after drop_caches)",
+            "after drop_caches, from the disk or, _mem, from memory)",
     "vmboot": "boot battle (systemd-analyze: kernel, initrd, userspace)",
     "vmmem": "memory of the Debian system (Slab: of /proc/meminfo)",
     "small": "small-memory profile (/proc/meminfo; MemFree and MemAvailable:"

@@ -8,9 +8,17 @@
 #   vmboot.kernel, .userspace, .total   systemd-analyze's numbers (ms)
 #   vmmem.slab_boot     Slab: of /proc/meminfo at the first command
 #   walk.du_cold        du -s over the unpacked linux-source-6.1 tree
-#                       (/srv/linux on the ext4 root) after drop_caches
+#                       (/srv/linux on the ext4 root) after drop_caches; it
+#                       waits on the virtual disk, so under -icount its
+#                       idle time follows the host's (spreads 3-4%)
 #   walk.du_warm        the same right after (dentries and inodes cached)
 #   walk.find_warm      find -type f over the tree, cached
+#   walk.du_cold_mem    du -s after drop_caches over the same tree on an
+#                       ext4 image holding only its metadata (vm/mkmeta.sh),
+#                       in tmpfs through a loop device: every read from
+#                       memory, so no idle wait (with linux-meta.tar on the
+#                       control disk)
+#   walk.find_cold_mem  find -type f right after drop_caches, there too
 #   vmmem.slab_walks    Slab: after the walks
 #   vmmem.slab_dropped  Slab: after sync; echo 3 > drop_caches
 # then the battle's own phases (dentry, fork, pipe, syscalls, mem), its
@@ -71,7 +79,30 @@ echo "battle-vm: $n files in $tree"
 record walk.du_cold ms "$(best "${cold[@]}")" "${cold[@]}"
 record walk.du_warm ms "$(best "${warm[@]}")" "${warm[@]}"
 record walk.find_warm ms "$(best "${find[@]}")" "${find[@]}"
+
+meta=/mnt/linux-meta
+if [ -r "$ctl/linux-meta.tar" ]; then
+	tar -xf "$ctl/linux-meta.tar" -C /dev/shm &&
+		mkdir -p "$meta" &&
+		mount -o ro,loop /dev/shm/linux-meta.img "$meta" || exit 1
+	cold=() find=()
+	for _ in $(seq "$reps"); do
+		drop
+		t0=$(now); du -s "$meta" > /dev/null || exit 1; t1=$(now)
+		drop
+		t2=$(now); m=$(find "$meta" -type f | wc -l); t3=$(now)
+		cold+=("$(ms "$t0" "$t1")") find+=("$(ms "$t2" "$t3")")
+	done
+	[ "$m" = "$n" ] || echo "battle-vm: $meta holds $m files, $tree $n" >&2
+	record walk.du_cold_mem ms "$(best "${cold[@]}")" "${cold[@]}"
+	record walk.find_cold_mem ms "$(best "${find[@]}")" "${find[@]}"
+	# Every inode of the tree cached again, as after the disk's walks.
+	du -s "$meta" > /dev/null
+fi
 record vmmem.slab_walks kB "$(slab)"
+if mountpoint -q "$meta"; then
+	umount "$meta" && rm -f /dev/shm/linux-meta.img || exit 1
+fi
 drop
 sleep 1
 record vmmem.slab_dropped kB "$(slab)"
