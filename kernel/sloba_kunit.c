@@ -466,6 +466,26 @@ static void sloba_test_shrink(struct kunit *test)
 	kmem_cache_destroy(s);
 }
 
+/*
+ * drop_slab() until the @nr caches hold no slab, at most 5 times: the
+ * shrinker only trylocks slab_mutex (reclaim may come from under it), so
+ * a drop that meets the reaper holding it skips SLOBA (seen once in six
+ * runs on the debug kernel).
+ */
+static void drop_until_empty(struct kmem_cache **s, int nr)
+{
+	int k, tries;
+
+	for (tries = 0; tries < 5; tries++) {
+		msleep(200);	/* past the shrinker's rate limit */
+		drop_slab();
+		for (k = 0; k < nr && !info_of(s[k]).num_slabs; k++)
+			;
+		if (k == nr)
+			return;
+	}
+}
+
 /* drop_caches (and memory pressure) take back idle freelists and slabs. */
 static void sloba_test_drop_slab(struct kunit *test)
 {
@@ -485,31 +505,10 @@ static void sloba_test_drop_slab(struct kunit *test)
 	kasan_cache_shrink(s);
 	/* The objects rest on this CPU's freelist and pin their slabs. */
 	KUNIT_EXPECT_GT(test, info_of(s).num_slabs, 0);
-	msleep(200);		/* past the shrinker's rate limit */
-	drop_slab();
+	drop_until_empty(&s, 1);
 	KUNIT_EXPECT_EQ(test, info_of(s).num_slabs, 0);
 	KUNIT_EXPECT_EQ(test, info_of(s).active_objs, 0);
 	kmem_cache_destroy(s);
-}
-
-/*
- * drop_slab() until the @nr caches hold no slab, at most 5 times: the
- * shrinker only trylocks slab_mutex (reclaim may come from under it), so
- * a drop that meets the reaper holding it skips SLOBA (seen once in six
- * runs on the debug kernel).
- */
-static void drop_until_empty(struct kmem_cache **s, int nr)
-{
-	int k, tries;
-
-	for (tries = 0; tries < 5; tries++) {
-		msleep(200);	/* past the shrinker's rate limit */
-		drop_slab();
-		for (k = 0; k < nr && !info_of(s[k]).num_slabs; k++)
-			;
-		if (k == nr)
-			return;
-	}
 }
 
 /*
