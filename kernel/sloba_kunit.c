@@ -511,6 +511,22 @@ static void sloba_test_drop_slab(struct kunit *test)
 	kmem_cache_destroy(s);
 }
 
+/* Allocate @nr objects of @s into @p, free them all, empty KASAN's quarantine. */
+static void fill_and_free(struct kunit *test, struct kmem_cache *s, void **p,
+			  int nr)
+{
+	int i;
+
+	for (i = 0; i < nr; i++) {
+		p[i] = kmem_cache_alloc(s, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, p[i]);
+	}
+	for (i = 0; i < nr; i++)
+		kmem_cache_free(s, p[i]);
+	kasan_cache_shrink(s);
+	KUNIT_EXPECT_GT(test, info_of(s).num_slabs, 0);
+}
+
 /*
  * The shrinker gives back a batch (1,024 objects) at a time and goes on
  * from the cache where the last batch stopped: one drop_slab() still
@@ -522,7 +538,7 @@ static void sloba_test_drop_slab_batches(struct kunit *test)
 	enum { NR = 3000 };
 	struct kmem_cache *s[3];
 	void **p;
-	int i, k;
+	int k;
 
 	p = kvmalloc_array(NR, sizeof(*p), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, p);
@@ -531,16 +547,8 @@ static void sloba_test_drop_slab_batches(struct kunit *test)
 	s[2] = own_cache("sloba-kunit-batch-c", 128, 0);
 	for (k = 0; k < 3; k++) {
 		KUNIT_ASSERT_NOT_NULL(test, s[k]);
-		for (i = 0; i < NR; i++) {
-			p[i] = kmem_cache_alloc(s[k], GFP_KERNEL);
-			KUNIT_ASSERT_NOT_NULL(test, p[i]);
-		}
-		for (i = 0; i < NR; i++)
-			kmem_cache_free(s[k], p[i]);
-		kasan_cache_shrink(s[k]);
-		KUNIT_EXPECT_GT(test, info_of(s[k]).num_slabs, 0);
+		fill_and_free(test, s[k], p, NR);
 	}
-	kvfree(p);
 	drop_until_empty(s, 3);
 	for (k = 0; k < 3; k++) {
 		KUNIT_EXPECT_EQ(test, info_of(s[k]).num_slabs, 0);
@@ -548,18 +556,10 @@ static void sloba_test_drop_slab_batches(struct kunit *test)
 	}
 	kmem_cache_destroy(s[2]);
 	/* Refill a, so that the next drop's batches pass where c was. */
-	p = kvmalloc_array(NR, sizeof(*p), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, p);
-	for (i = 0; i < NR; i++) {
-		p[i] = kmem_cache_alloc(s[0], GFP_KERNEL);
-		KUNIT_ASSERT_NOT_NULL(test, p[i]);
-	}
-	for (i = 0; i < NR; i++)
-		kmem_cache_free(s[0], p[i]);
-	kvfree(p);
-	kasan_cache_shrink(s[0]);
+	fill_and_free(test, s[0], p, NR);
 	drop_until_empty(s, 1);
 	KUNIT_EXPECT_EQ(test, info_of(s[0]).num_slabs, 0);
+	kvfree(p);
 	kmem_cache_destroy(s[1]);
 	kmem_cache_destroy(s[0]);
 }
