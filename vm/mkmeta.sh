@@ -18,7 +18,7 @@
 #  2. mkfs.ext4 -d it into a sparse file (no mount, no loop device);
 #  3. e2image -r keeps superblocks, bitmaps, inode tables, directories and
 #     extent blocks, and leaves every data block a hole;
-#  4. tar -S packs the sparse image (about 1.5 GB long, tens of MB of data).
+#  4. tar -S packs the sparse image (1.9 GB long, 43 MB of data).
 #
 # In the guest: tar -xf it into /dev/shm, mount -o ro,loop (vm-guest.sh).
 
@@ -33,10 +33,8 @@ say() { echo "${0##*/}: $*" >&2; }
 fail() { say "$*"; exit 1; }
 
 [ $# -eq 0 ] || { echo "usage: ${0##*/}   (prints the path of the metadata image's tar)" >&2; exit 2; }
-for t in mkfs.ext4 e2image tar; do
-	command -v "$t" > /dev/null ||
-		"$here/../scripts/install-deps" e2fsprogs tar >&2
-done
+command -v mkfs.ext4 > /dev/null && command -v e2image > /dev/null ||
+	"$here/../scripts/install-deps" e2fsprogs >&2
 [ -r "$tarball" ] || "$here/../scripts/install-deps" linux-source-6.1 >&2
 [ -r "$tarball" ] || fail "$tarball missing (package linux-source-6.1)"
 
