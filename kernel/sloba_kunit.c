@@ -815,14 +815,23 @@ static void barn_flow_free(struct work_struct *work)
 		kmem_cache_free(f->s, f->obj[i]);
 }
 
-static void barn_flow_alloc(struct kunit *test, struct barn_flow *f)
+/*
+ * Allocates f->nr objects, or none: false when one failed.  It runs with
+ * migration disabled, where a failed KUnit assertion must not end the test.
+ */
+static bool barn_flow_alloc(struct barn_flow *f)
 {
 	unsigned int i;
 
 	for (i = 0; i < f->nr; i++) {
 		f->obj[i] = kmem_cache_alloc(f->s, GFP_KERNEL);
-		KUNIT_ASSERT_NOT_NULL(test, f->obj[i]);
+		if (!f->obj[i]) {
+			while (i--)
+				kmem_cache_free(f->s, f->obj[i]);
+			return false;
+		}
 	}
+	return true;
 }
 
 static void sloba_test_barn_growth(struct kunit *test)
@@ -830,6 +839,7 @@ static void sloba_test_barn_growth(struct kunit *test)
 	struct barn_flow *f = kunit_kzalloc(test, sizeof(*f), GFP_KERNEL);
 	struct sloba_cache_info info;
 	unsigned int start, round;
+	bool ok = true;
 	int cpu, other;
 
 	KUNIT_ASSERT_NOT_NULL(test, f);
@@ -847,27 +857,37 @@ static void sloba_test_barn_growth(struct kunit *test)
 
 	/* Batches on one CPU: the barn overflows and runs dry, but stays. */
 	migrate_disable();
-	for (round = 0; round < 3; round++) {
-		barn_flow_alloc(test, f);
-		barn_flow_free(&f->work);
+	for (round = 0; ok && round < 3; round++) {
+		ok = barn_flow_alloc(f);
+		if (ok)
+			barn_flow_free(&f->work);
 	}
 	migrate_enable();
+	KUNIT_ASSERT_TRUE(test, ok);
 	KUNIT_EXPECT_EQ(test, info_of(f->s).barn_limit, start);
 
-	cpu = get_cpu();
+	/*
+	 * This CPU allocates, the other frees: the barn grows.  The test stays
+	 * on its CPU for all rounds: had it moved to the other CPU between
+	 * two, one CPU would have put and taken, which grows nothing.
+	 */
+	migrate_disable();
+	cpu = smp_processor_id();
 	other = cpumask_any_but(cpu_online_mask, cpu);
-	put_cpu();
 	if (other < nr_cpu_ids) {
-		/* This CPU allocates, the other frees: the barn grows. */
 		INIT_WORK_ONSTACK(&f->work, barn_flow_free);
-		for (round = 0; round < 4; round++) {
-			migrate_disable();
-			barn_flow_alloc(test, f);
-			migrate_enable();
-			schedule_work_on(other, &f->work);
-			flush_work(&f->work);
+		for (round = 0; ok && round < 4; round++) {
+			ok = barn_flow_alloc(f);
+			if (ok) {
+				schedule_work_on(other, &f->work);
+				flush_work(&f->work);
+			}
 		}
 		destroy_work_on_stack(&f->work);
+	}
+	migrate_enable();
+	KUNIT_ASSERT_TRUE(test, ok);
+	if (other < nr_cpu_ids) {
 		info = info_of(f->s);
 		KUNIT_EXPECT_GT(test, info.barn_limit, start);
 		KUNIT_EXPECT_LE(test, info.barn_limit, info.barn_max);

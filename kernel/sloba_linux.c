@@ -531,16 +531,18 @@ static struct shrinker sloba_shrinker = {
 
 /*
  * The reaper, as SLAB's cache_reap: every two seconds each CPU gives back
- * its lists of the caches it has stopped using, and the first CPU of each
- * node the barn chains nobody took.
+ * its lists of the caches it has stopped using, and the first online CPU
+ * the barn chains nobody took, on every node.  One CPU only: a barn
+ * shrinks after a whole pass in which nobody used it, and a second reaper
+ * a moment behind the first would see the mark the first had just cleared
+ * (with numa=fake, each of two CPUs is the first of its node).
  */
 #define SLOBA_REAP_INTERVAL	(2 * HZ)
 static DEFINE_PER_CPU(struct delayed_work, sloba_reap_work);
 
 static void sloba_reap(struct work_struct *work)
 {
-	bool node_reaper = smp_processor_id() ==
-			   cpumask_first(cpumask_of_node(numa_node_id()));
+	bool barn_reaper = smp_processor_id() == cpumask_first(cpu_online_mask);
 	unsigned long flags;
 	struct kmem_cache *s;
 
@@ -549,7 +551,7 @@ static void sloba_reap(struct work_struct *work)
 			local_irq_save(flags);
 			sloba_cpu_reap(s, this_cpu_ptr(s->cpu));
 			local_irq_restore(flags);
-			if (node_reaper)
+			if (barn_reaper)
 				sloba_cache_reap(s);
 			cond_resched();
 		}
