@@ -635,6 +635,9 @@ static bool barn_put(struct sloba_node *n, struct sloba_cpu *c, void *chain)
 		if (!READ_ONCE(n->barn[i]) &&
 		    plat_cmpxchg(&n->barn[i], NULL, chain) == NULL) {
 			barn_mark_used(n);
+			/* After the slot (ordered by the cmpxchg). */
+			if (!READ_ONCE(n->barn_held))
+				WRITE_ONCE(n->barn_held, 1);
 			return true;
 		}
 	}
@@ -1398,6 +1401,8 @@ int sloba_cache_shrink(struct kmem_cache *s)
 /*
  * What sloba_cache_reclaim() can give back without touching other CPUs:
  * objects in the barns and in kept empty slabs (read without locks).
+ * A barn that nothing was put in since reclaim emptied it is not looked
+ * at: the shrinker counts and scans every cache, most of them idle.
  */
 unsigned long sloba_cache_reclaimable(struct kmem_cache *s)
 {
@@ -1406,9 +1411,10 @@ unsigned long sloba_cache_reclaimable(struct kmem_cache *s)
 	unsigned int i;
 
 	for_each_sloba_node(s, n) {
-		for (i = 0; i < SLOBA_BARN_SLOTS; i++)
-			if (READ_ONCE(n->barn[i]))
-				objs += s->cpu_batch;
+		if (READ_ONCE(n->barn_held))
+			for (i = 0; i < SLOBA_BARN_SLOTS; i++)
+				if (READ_ONCE(n->barn[i]))
+					objs += s->cpu_batch;
 		objs += READ_ONCE(n->nr_empty) * s->objects;
 	}
 	return objs;
@@ -1419,6 +1425,10 @@ unsigned long sloba_cache_reclaimable(struct kmem_cache *s)
  * chains and release kept empty slabs, up to about @nr objects' worth.
  * Returns the objects released.  CPU lists are the platform's to drain
  * (each CPU its own).
+ *
+ * barn_held is cleared before the slots are read, with a full barrier
+ * (the exchange), and barn_put() sets it after its compare-and-exchange:
+ * a chain put while this runs is either seen here or leaves barn_held set.
  */
 unsigned long sloba_cache_reclaim(struct kmem_cache *s, unsigned long nr)
 {
@@ -1428,8 +1438,14 @@ unsigned long sloba_cache_reclaim(struct kmem_cache *s, unsigned long nr)
 	for_each_sloba_node(s, n) {
 		if (READ_ONCE(n->barn_limit) != s->barn_min)
 			WRITE_ONCE(n->barn_limit, s->barn_min);
-		if (done < nr)
+		if (done >= nr)
+			continue;
+		if (READ_ONCE(n->barn_held) && plat_xchg(&n->barn_held, 0)) {
 			done += barn_drain(s, n, nr - done);
+			/* Stopped at @nr: chains may be left. */
+			if (done >= nr)
+				WRITE_ONCE(n->barn_held, 1);
+		}
 		if (done < nr)
 			done += release_empty(s, n);
 	}

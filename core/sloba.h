@@ -69,6 +69,10 @@ struct sloba_node {
 					 * since the reaper's last pass (set
 					 * only when clear: the line stays
 					 * shared between CPUs) */
+	unsigned int barn_held;		/* [atomic] a chain was put since
+					 * reclaim last emptied the barn: 0
+					 * lets reclaim and its count skip the
+					 * slots (set only when clear) */
 
 	sloba_lock_t lock;		/* the lists, counters and slabs below */
 	/* (in the hole after a kernel spinlock) */

@@ -392,31 +392,27 @@ static int sloba_cpu_dead(unsigned int cpu)
  * sleep.  A call that finds nothing at all says SHRINK_STOP, which ends
  * the shrinker core's batches for this pass.
  */
-static unsigned long cpu_lists_count(struct kmem_cache *s)
-{
-	unsigned long objs = 0;
-	int cpu;
-
-	for_each_online_cpu(cpu) {
-		struct sloba_cpu *c = per_cpu_ptr(s->cpu, cpu);
-
-		objs += READ_ONCE(c->count);
-		if (READ_ONCE(c->spare))
-			objs += s->cpu_batch;
-	}
-	return objs;
-}
-
 static unsigned long sloba_shrink_count(struct shrinker *shrink,
 					struct shrink_control *sc)
 {
 	unsigned long count = 0;
 	struct kmem_cache *s;
+	int cpu;
 
 	if (!mutex_trylock(&slab_mutex))
 		return 0;
 	list_for_each_entry(s, &slab_caches, list)
-		count += sloba_cache_reclaimable(s) + cpu_lists_count(s);
+		count += sloba_cache_reclaimable(s);
+	/* CPUs outside: one walk of the online mask, not one per cache. */
+	for_each_online_cpu(cpu) {
+		list_for_each_entry(s, &slab_caches, list) {
+			struct sloba_cpu *c = per_cpu_ptr(s->cpu, cpu);
+
+			count += READ_ONCE(c->count);
+			if (READ_ONCE(c->spare))
+				count += s->cpu_batch;
+		}
+	}
 	mutex_unlock(&slab_mutex);
 	return count;
 }
@@ -426,8 +422,11 @@ static atomic_long_t sloba_drained;
 /* Reclaim waits for its work items: they need a rescuer, as SLUB's do. */
 static struct workqueue_struct *sloba_wq;
 
-/* Runs on its CPU, while the shrinker holds slab_mutex for it. */
-static void sloba_drain_cpu_work(struct work_struct *work)
+/*
+ * Give back this CPU's lists of every cache; returns how many objects.
+ * Called with the CPU pinned, while the shrinker holds slab_mutex.
+ */
+static unsigned long drain_cpu_lists_here(void)
 {
 	unsigned long flags, objs = 0;
 	struct kmem_cache *s;
@@ -441,14 +440,25 @@ static void sloba_drain_cpu_work(struct work_struct *work)
 		sloba_cpu_drain(s, c);
 		local_irq_restore(flags);
 	}
-	atomic_long_add(objs, &sloba_drained);
+	return objs;
 }
 
+/* Runs on its CPU, while the shrinker holds slab_mutex for it. */
+static void sloba_drain_cpu_work(struct work_struct *work)
+{
+	atomic_long_add(drain_cpu_lists_here(), &sloba_drained);
+}
+
+/*
+ * Every CPU's lists, each drained on its CPU: this one's here, the others'
+ * by a work item on theirs (a CPU with nothing in any list is skipped).
+ */
 static unsigned long sloba_drain_cpu_lists(void)
 {
+	unsigned long here;
 	struct kmem_cache *s;
 	cpumask_var_t mask;
-	int cpu;
+	int cpu, this;
 
 	if (!sloba_wq || !zalloc_cpumask_var(&mask, GFP_NOWAIT))
 		return 0;
@@ -457,7 +467,10 @@ static unsigned long sloba_drain_cpu_lists(void)
 	 * No cpus_read_lock(): it nests outside slab_mutex.  A CPU that goes
 	 * offline runs its item elsewhere, which then drains its own lists.
 	 */
+	this = get_cpu();
 	for_each_online_cpu(cpu) {
+		if (cpu == this)
+			continue;
 		list_for_each_entry(s, &slab_caches, list) {
 			if (cpu_holds(s, cpu)) {
 				cpumask_set_cpu(cpu, mask);
@@ -467,10 +480,12 @@ static unsigned long sloba_drain_cpu_lists(void)
 			}
 		}
 	}
+	here = drain_cpu_lists_here();
+	put_cpu();
 	for_each_cpu(cpu, mask)
 		flush_work(per_cpu_ptr(&sloba_drain_work, cpu));
 	free_cpumask_var(mask);
-	return atomic_long_read(&sloba_drained);
+	return here + atomic_long_read(&sloba_drained);
 }
 
 /*
