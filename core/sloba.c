@@ -575,8 +575,11 @@ static void debug_alloc(struct kmem_cache *s, void *obj, bool used)
  * that one CPU overflowed and another then found dry was too small for
  * that flow, and grows by a slot, up to barn_max.  Storms of frees and
  * allocations on one CPU (drop_caches, a process exiting, a batch) do not
- * grow it.  The reaper shrinks it by a slot per idle pass, the shrinker
- * back to barn_min at once.  The updates are racy on purpose: a lost one
+ * grow it.  The reaper shrinks it by a slot per idle pass.  The shrinker
+ * closes it (no slot), so that what is freed right after reclaim -- the
+ * RCU-deferred frees of the dentries and inodes it pruned -- goes back to
+ * the slabs instead of filling the barn again; the reaper's next pass
+ * reopens it at barn_min.  The updates are racy on purpose: a lost one
  * only delays a step.
  */
 
@@ -1421,8 +1424,8 @@ unsigned long sloba_cache_reclaimable(struct kmem_cache *s)
 }
 
 /*
- * Under memory pressure: shrink the barns back to barn_min, flush barn
- * chains and release kept empty slabs, up to about @nr objects' worth.
+ * Under memory pressure: close the barns (see "How big a barn is"), flush
+ * their chains and release kept empty slabs, up to about @nr objects' worth.
  * Returns the objects released.  CPU lists are the platform's to drain
  * (each CPU its own).
  *
@@ -1436,8 +1439,8 @@ unsigned long sloba_cache_reclaim(struct kmem_cache *s, unsigned long nr)
 	struct sloba_node *n;
 
 	for_each_sloba_node(s, n) {
-		if (READ_ONCE(n->barn_limit) != s->barn_min)
-			WRITE_ONCE(n->barn_limit, s->barn_min);
+		if (READ_ONCE(n->barn_limit))
+			WRITE_ONCE(n->barn_limit, 0);
 		if (done >= nr)
 			continue;
 		if (READ_ONCE(n->barn_held) && plat_xchg(&n->barn_held, 0)) {
@@ -1472,8 +1475,9 @@ bool sloba_cpu_reap(struct kmem_cache *s, struct sloba_cpu *c)
 }
 
 /*
- * The periodic reaper, per cache: a barn that nobody used since the last
- * pass shrinks by a slot, and gives a few of its chains back to the slabs.
+ * The periodic reaper, per cache: a barn that reclaim closed opens again at
+ * barn_min; one that nobody used since the last pass shrinks by a slot, and
+ * gives a few of its chains back to the slabs.
  */
 void sloba_cache_reap(struct kmem_cache *s)
 {
@@ -1482,6 +1486,8 @@ void sloba_cache_reap(struct kmem_cache *s)
 	for_each_sloba_node(s, n) {
 		unsigned int limit = READ_ONCE(n->barn_limit);
 
+		if (limit < s->barn_min)
+			WRITE_ONCE(n->barn_limit, s->barn_min);
 		if (READ_ONCE(n->barn_used)) {
 			WRITE_ONCE(n->barn_used, 0);
 			continue;

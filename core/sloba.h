@@ -77,7 +77,8 @@ struct sloba_node {
 	sloba_lock_t lock;		/* the lists, counters and slabs below */
 	/* (in the hole after a kernel spinlock) */
 	unsigned short barn_limit;	/* [atomic] barn slots puts may use
-					 * now: barn_min..barn_max (barn_put) */
+					 * now: barn_min..barn_max, or 0
+					 * after reclaim (barn_put) */
 	unsigned short barn_overflow;	/* [atomic] a put found the barn full
 					 * since the last take that missed */
 	struct list_head partial;	/* [node] 0 < inuse < objects */
