@@ -17,7 +17,9 @@ and SLOB, each booted in QEMU on the same workload, in one run.
 
 Each record: phase, group, allocator, run (the round, from 1), boot (its
 place in the whole run, from 1), value, unit, reps (the in-guest
-repetitions; value is the best of them, median their median), and what the
+repetitions; value is their median under the icount clock, with the best
+in "best", and the best under the wall clock: report.use_median_of_reps()
+says why), and what the
 guest added (entries walked, message counts...).  Besides the guest's own measurements, the host
 adds boot.host: wall time from starting boot.sh to the guest's first output
 line "@@BATTLE-START@@" (QEMU start, firmware, kernel decompression and
@@ -433,6 +435,8 @@ def boot_once(a, alloc, kernel, initrd, cmd, log, extra=""):
             recs.append(json.loads(m.group(1)))
         except ValueError:
             status = status or 3	# a mangled line: do not trust the boot
+    if a.clock == "icount":
+        report.use_median_of_reps(recs)
     if host_ms is None and MARK_START in text:
         host_ms = wall * 1e3		# too fast to see (should not happen)
     if host_ms is not None and a.clock == "wall":
