@@ -578,8 +578,9 @@ static void debug_alloc(struct kmem_cache *s, void *obj, bool used)
  * grow it.  The reaper shrinks it by a slot per idle pass.  The shrinker
  * closes it (no slot), so that what is freed right after reclaim -- the
  * RCU-deferred frees of the dentries and inodes it pruned -- goes back to
- * the slabs instead of filling the barn again; the reaper's next pass
- * reopens it at barn_min.  The updates are racy on purpose: a lost one
+ * the slabs instead of filling the barn again (and a CPU whose main fills
+ * meanwhile flushes it rather than keep it as a spare); the reaper's next
+ * pass reopens it at barn_min.  The updates are racy on purpose: a lost one
  * only delays a step.
  */
 
@@ -959,10 +960,16 @@ static void cpu_free_slow(struct kmem_cache *s, struct sloba_cpu *c,
 				c->flush_barn++;
 			else
 				flush_chain(s, c->spare, s->cpu_batch);
+			c->spare = NULL;
 		}
-		c->spare = c->freelist;
-		c->flush_spare++;
 		c->slow_out += c->count;
+		/* Reclaim closed the barn: keep no spare either. */
+		if (!READ_ONCE(local_node(s)->barn_limit)) {
+			flush_chain(s, c->freelist, c->count);
+		} else {
+			c->spare = c->freelist;
+			c->flush_spare++;
+		}
 		c->freelist = NULL;
 		c->count = 0;
 	}

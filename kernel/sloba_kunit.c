@@ -565,6 +565,55 @@ static void sloba_test_drop_slab_batches(struct kunit *test)
 }
 
 /*
+ * Reclaim closes the barns until the reaper's next pass: what is freed
+ * right after it (the RCU-deferred frees of pruned dentries and inodes)
+ * goes back to the slabs, and a CPU keeps at most one main list of it, no
+ * spare and no barn chain.  The cache's reclaim is called as the shrinker
+ * calls it (a whole drop_slab() takes seconds on the debug kernel, long
+ * enough for the reaper to reopen the barn); a reaper pass before the
+ * check makes the round start over.  (An RCU cache: KASAN's quarantine
+ * skips those.)
+ */
+static void sloba_test_reclaim_closes_barn(struct kunit *test)
+{
+	struct sloba_cache_info info;
+	struct kmem_cache *s;
+	unsigned int i, nr;
+	bool closed = false;
+	int tries;
+	void **p;
+
+	s = own_cache("sloba-kunit-closed", 256,
+		      SLAB_NO_USER_FLAGS | SLAB_TYPESAFE_BY_RCU);
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	info = info_of(s);
+	/* Enough for main, a spare and two barn chains. */
+	nr = 4 * info.batchcount;
+	p = kunit_kcalloc(test, nr, sizeof(*p), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	for (tries = 0; tries < 5 && !closed; tries++) {
+		for (i = 0; i < nr; i++) {
+			p[i] = kmem_cache_alloc(s, GFP_KERNEL);
+			KUNIT_ASSERT_NOT_NULL(test, p[i]);
+		}
+		sloba_cache_reclaim(s, ULONG_MAX);
+		migrate_disable();
+		closed = info_of(s).barn_limit == 0;
+		for (i = 0; i < nr; i++)
+			kmem_cache_free(s, p[i]);
+		info = info_of(s);
+		migrate_enable();
+		closed = closed && info.barn_limit == 0;
+	}
+	KUNIT_EXPECT_TRUE(test, closed);
+	KUNIT_EXPECT_LE(test, info.free_cached, (unsigned long)info.batchcount);
+	/* The reaper's next pass reopens it; kmem_cache_shrink() too. */
+	kmem_cache_shrink(s);
+	KUNIT_EXPECT_GT(test, info_of(s).barn_limit, 0U);
+	kmem_cache_destroy(s);
+}
+
+/*
  * Caches that one cache can serve share it, as under SLAB and SLUB (unless
  * the kernel runs with slab_nomerge); a ctor, RCU or usercopy cache keeps
  * its own.  The shared cache lives until its last user destroys it.
@@ -1062,6 +1111,7 @@ static struct kunit_case sloba_test_cases[] = {
 	KUNIT_CASE(sloba_test_shrink),
 	KUNIT_CASE(sloba_test_drop_slab),
 	KUNIT_CASE(sloba_test_drop_slab_batches),
+	KUNIT_CASE(sloba_test_reclaim_closes_barn),
 	KUNIT_CASE(sloba_test_merge),
 	KUNIT_CASE(sloba_test_red_zone),
 	KUNIT_CASE(sloba_test_double_free_debug),
