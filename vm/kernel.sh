@@ -161,11 +161,14 @@ else
 fi
 [ "$print" != config ] || exit 0
 
-# The stamp: everything that reaches the build.
+# The stamp: everything that reaches the build.  The overlay's mm/sloba*
+# files are compiled only with CONFIG_SLOBA: a SLOBA change does not
+# repackage the other allocators' kernels.
 stamp=$({
 	echo "$key"
-	while read -r from _; do
+	while read -r from to _; do
 		case "$from" in '' | '#'*) continue ;; esac
+		[ "$alloc" = sloba ] || case "$to" in mm/sloba*) continue ;; esac
 		sha256sum "$repo/$from" | cut -d' ' -f1
 	done < "$repo/kernel/overlay.list"
 } | hash)
