@@ -811,8 +811,16 @@ static void phase_mem(void)
 	emit1("mem.slab_end", "kB", meminfo_slab_kb(), "");
 	slabinfo_dump("end");
 	sync();
+	/*
+	 * Files, inodes and dentries are freed after an RCU grace period, so
+	 * the first drop's frees land after its shrinkers ran: how many of
+	 * them an allocator caches depends on when they land.  A second drop
+	 * after they have landed gives each allocator's shrinker one look at
+	 * all of them.
+	 */
 	drop_caches("3");
-	/* Let RCU-deferred frees (files, inodes, dentries) land. */
+	usleep(200 * 1000);
+	drop_caches("3");
 	usleep(200 * 1000);
 	emit1("mem.slab_dropped", "kB", meminfo_slab_kb(), "");
 	slabinfo_dump("dropped");
