@@ -21,7 +21,9 @@ On a host shared with other work the load drifts over minutes, and
 comparing boots a minute apart cancels most of it, which medians over the
 whole run cannot.  A win is the lowest paired ratio; a clear win, beating
 every other allocator in every round.  spread is the largest, over the
-allocators, of (max - min) / median across boots.
+allocators, of (max - min) / median across boots; below the table, each
+allocator's largest spread and its phases over SPREAD_GOAL (2%: under the
+icount clock, boots of one kernel should agree that closely).
 """
 import json
 import math
@@ -47,6 +49,8 @@ GROUP_TITLE = {
              " higher is better)",
 }
 CHALLENGER = "sloba"
+# Boots of one kernel should agree within this under the icount clock.
+SPREAD_GOAL = 0.02
 
 
 def use_median_of_reps(records):
@@ -127,6 +131,13 @@ def always_better(p, a, b):
     return len(common) > 1 and all(better(p, ra[k], rb[k]) for k in common)
 
 
+def spread_of(values):
+    """(max - min) / median of one allocator's boots (0 for a zero median)."""
+    values = list(values)
+    med = statistics.median(values)
+    return (max(values) - min(values)) / med if med else 0
+
+
 def render(records, allocs, baseline="slub"):
     allocs = [a for a in allocs if any(r["allocator"] == a for r in records)]
     if baseline not in allocs:
@@ -156,6 +167,7 @@ def render(records, allocs, baseline="slub"):
     out.append("-" * len(head))
 
     wins = clear = total = vs_base = 0
+    worst = {}      # allocator: [(spread, phase)]
     group_ratios = {}
     cur = None
     for ph in order:
@@ -182,10 +194,11 @@ def render(records, allocs, baseline="slub"):
         best = (pick(ranked, key=ratio.get) if ranked else
                 pick(med, key=med.get) if med else None)
         several = all(len(v) > 1 for a, v in p["runs"].items() if a in allocs)
-        spread = max(((max(v.values()) - min(v.values())) /
-                      statistics.median(v.values())
-                      if statistics.median(v.values()) else 0)
-                     for a, v in p["runs"].items() if a in allocs)
+        spreads = {a: spread_of(v.values()) for a, v in p["runs"].items()
+                   if a in allocs and len(v) > 1}
+        spread = max(spreads.values(), default=0)
+        for a, sp in spreads.items():
+            worst.setdefault(a, []).append((sp, ph))
         chal = med.get(CHALLENGER)
         mark = ""
         vs_best = None
@@ -213,6 +226,21 @@ def render(records, allocs, baseline="slub"):
                "median over one allocator's boots;")
     out.append(" clear: SLOBA better than every other allocator in every "
                "round; lost: the best beat SLOBA in every round)")
+
+    if worst:
+        out.append("")
+        out.append("largest spread between boots, per allocator (phases "
+                   "over %.0f%%):" % (100 * SPREAD_GOAL))
+        for a in allocs:
+            if a not in worst:
+                continue
+            sp, ph = max(worst[a])
+            over = sorted((x for x in worst[a] if x[0] > SPREAD_GOAL),
+                          reverse=True)
+            out.append("  %-6s %5.1f%% (%s)%s" % (
+                a, 100 * sp, ph, "; over: " + ", ".join(
+                    "%s %.1f%%" % (q, 100 * x) for x, q in over)
+                if over else ""))
 
     loads = [r["host_load"] for r in records
              if r.get("phase") == "boot.host" and "host_load" in r]
