@@ -193,7 +193,6 @@ def render(records, allocs, baseline="slub"):
         ranked = [a for a in med if ratio.get(a)]
         best = (pick(ranked, key=ratio.get) if ranked else
                 pick(med, key=med.get) if med else None)
-        several = all(len(v) > 1 for a, v in p["runs"].items() if a in allocs)
         spreads = {a: spread_of(v.values()) for a, v in p["runs"].items()
                    if a in allocs and len(v) > 1}
         spread = max(spreads.values(), default=0)
@@ -221,7 +220,7 @@ def render(records, allocs, baseline="slub"):
                    "  %-6s %10s %7s%s" % (
                        best or "-",
                        "%.2f" % vs_best if vs_best else "-",
-                       "%.0f%%" % (100 * spread) if several else "-", mark))
+                       "%.0f%%" % (100 * spread) if spreads else "-", mark))
     out.append("(best: best paired ratio; spread: largest (max - min) / "
                "median over one allocator's boots;")
     out.append(" clear: SLOBA better than every other allocator in every "
