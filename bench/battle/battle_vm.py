@@ -23,7 +23,8 @@ has one CPU by default, like battle.py's.  Records go to
 $BUILD/bench/battle-vm.json (battle-vm-wall.json), the table to .txt and
 the charts to -time.png and -memory.png beside it; console logs to
 $BUILD/bench/battle-vm/logs/.  --keep reuses the records already in that
-file (same clock) and boots only the allocators it lacks: a kernel that
+file (same clock) and builds and boots only the allocators it lacks
+(copy a JSON of bench/battle/results/ there to extend it): a kernel that
 finished building later joins an earlier run without booting the others
 again (the icount clock makes boots of different hours comparable).
 """
@@ -116,10 +117,12 @@ def run(cmd):
     return r.stdout.strip().splitlines()
 
 
-def prepare(a):
-    """Kernel packages, the image with all of them; {alloc: release}."""
+def prepare(a, allocs):
+    """Kernel packages of @allocs, the image with all of them; {alloc:
+    release}.  Allocators whose records --keep kept are neither built nor
+    installed."""
     debs, releases = [], {}
-    for alloc in a.allocs:
+    for alloc in allocs:
         if alloc == "stock":
             continue
         t0 = time.monotonic()
@@ -135,7 +138,7 @@ def prepare(a):
                                         time.monotonic() - t0))
     base = run([os.path.join(REPO, "vm", "mkimage.sh")])[-1]
     a.meta = run([os.path.join(REPO, "vm", "mkmeta.sh")])[-1]
-    if "stock" in a.allocs:
+    if "stock" in allocs:
         with open(base[:-len(".img")] + ".releases") as f:
             releases["stock"] = sorted(f.read().split())[-1]
     image = base
@@ -208,7 +211,7 @@ def main():
         % (" ".join(boot) or "nothing to boot", a.rounds, nboots, a.clock,
            a.smp, a.mem, a.out))
     if boot:
-        image, releases = prepare(a)
+        image, releases = prepare(a, boot)
         say("image %s; kernels: %s" % (image, ", ".join(
             "%s %s" % (k, v) for k, v in releases.items())))
     logs = os.path.join(a.work, "logs")
