@@ -988,7 +988,8 @@ static void cpu_free_slow(struct kmem_cache *s, struct sloba_cpu *c,
  * over.
  */
 
-static void obj_init(struct kmem_cache *s, void *obj, gfp_t gfp)
+static __always_inline void obj_init(struct kmem_cache *s, void *obj,
+				     gfp_t gfp)
 {
 	if (plat_want_init_on_alloc(gfp, s))
 		memset(obj, 0, s->object_size);
@@ -1101,26 +1102,33 @@ void sloba_cache_free(struct kmem_cache *s, void *obj)
 }
 
 /*
- * An object from node @nid in particular: when that is not this CPU's
- * node, it comes straight from that node's slabs (freed, it joins the
- * freeing CPU's list like any object, and goes home with it).
+ * An object from another node than this CPU's: straight from that node's
+ * slabs (freed, it joins the freeing CPU's list like any object, and goes
+ * home with it).  Out of line, so that sloba_cache_alloc_node()'s common
+ * case keeps the fast path's frameless code.
  */
-void *sloba_cache_alloc_node(struct kmem_cache *s, gfp_t gfp, int nid)
+static noinline void *alloc_remote(struct kmem_cache *s, gfp_t gfp, int nid)
 {
 	struct sloba_cpu *c;
 	unsigned long flags;
 	unsigned int got;
 	void *obj;
 
-	if (nid == NUMA_NO_NODE || nid == plat_local_nid() ||
-	    (unsigned int)nid >= plat_nr_nodes())
-		return slab_alloc(s, gfp);
 	c = plat_cpu_get(s, &flags);
 	obj = refill_from_slabs(s, &s->node[nid], 1, gfp, &c, &flags, &got);
 	plat_cpu_put(s, flags);
 	if (likely(obj))
 		obj_init(s, obj, gfp);
 	return obj;
+}
+
+/* An object from node @nid in particular, or any (NUMA_NO_NODE). */
+void *sloba_cache_alloc_node(struct kmem_cache *s, gfp_t gfp, int nid)
+{
+	if (nid == NUMA_NO_NODE || nid == plat_local_nid() ||
+	    (unsigned int)nid >= plat_nr_nodes())
+		return slab_alloc(s, gfp);
+	return alloc_remote(s, gfp, nid);
 }
 
 /*
@@ -1615,6 +1623,23 @@ static void add_cpu_info(struct kmem_cache *s, struct sloba_cpu *c, void *arg)
 }
 
 /*
+ * The free objects waiting in the nodes' barns (slabinfo's sharedavail:
+ * SLAB's shared arrays are the nearest thing it has).  Read racily.
+ */
+unsigned long sloba_cache_barn_objects(struct kmem_cache *s)
+{
+	unsigned long nr = 0;
+	struct sloba_node *n;
+	unsigned int i;
+
+	for_each_sloba_node(s, n)
+		for (i = 0; i < SLOBA_BARN_SLOTS; i++)
+			if (READ_ONCE(n->barn[i]))
+				nr += s->cpu_batch;
+	return nr;
+}
+
+/*
  * What slabinfo shows, and the counters.  CPU lists are read while they
  * change: statistics need not be exact to the object.
  */
@@ -1623,7 +1648,6 @@ void sloba_cache_get_info(struct kmem_cache *s, struct sloba_cache_info *info)
 	struct sloba_cache_stats *st = &info->stats;
 	struct sloba_node *n;
 	unsigned long lflags;
-	unsigned int i;
 
 	memset(info, 0, sizeof(*info));
 	plat_lock(&s->node[0].lock, &lflags);
@@ -1645,12 +1669,10 @@ void sloba_cache_get_info(struct kmem_cache *s, struct sloba_cache_info *info)
 		st->slabs_allocated += n->slabs_allocated;
 		st->slabs_freed += n->slabs_freed;
 		plat_unlock(&n->lock, lflags);
-		for (i = 0; i < SLOBA_BARN_SLOTS; i++)
-			if (READ_ONCE(n->barn[i]))
-				info->free_cached += s->cpu_batch;
 		info->barn_limit = max_t(unsigned int, info->barn_limit,
 					 READ_ONCE(n->barn_limit));
 	}
+	info->free_cached += sloba_cache_barn_objects(s);
 	info->name = s->name;
 	info->objsize = s->size;
 	info->objperslab = s->objects;

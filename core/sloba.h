@@ -205,6 +205,7 @@ unsigned long sloba_cache_reclaimable(struct kmem_cache *s);
 unsigned long sloba_cache_reclaim(struct kmem_cache *s, unsigned long nr);
 void sloba_cache_reap(struct kmem_cache *s);
 void sloba_cache_get_info(struct kmem_cache *s, struct sloba_cache_info *info);
+unsigned long sloba_cache_barn_objects(struct kmem_cache *s);
 void sloba_cpu_drain(struct kmem_cache *s, struct sloba_cpu *c);
 void sloba_cpu_retire(struct kmem_cache *s, struct sloba_cpu *c);
 bool sloba_cpu_reap(struct kmem_cache *s, struct sloba_cpu *c);

@@ -772,7 +772,10 @@ static __always_inline void *slab_alloc(struct kmem_cache *s,
 		return NULL;
 	gfp &= gfp_allowed_mask;
 	obj = sloba_kfence_alloc(s, orig_size, gfp);
-	if (likely(!obj))
+	/* kmem_cache_alloc() and kmalloc() pass a constant NUMA_NO_NODE */
+	if (likely(!obj) && node == NUMA_NO_NODE)
+		obj = sloba_cache_alloc(s, gfp);
+	else if (likely(!obj))
 		obj = sloba_cache_alloc_node(s, gfp, node);
 	slab_post_alloc_hook(s, objcg, gfp, 1, &obj, false);
 	return obj;
@@ -1109,8 +1112,9 @@ void get_slabinfo(struct kmem_cache *s, struct slabinfo *sinfo)
 	sinfo->cache_order = ilog2(info.pagesperslab);
 	sinfo->limit = info.limit;
 	sinfo->batchcount = info.batchcount;
-	sinfo->shared = 0;
-	sinfo->shared_avail = 0;
+	/* As SLAB's shared arrays: chains the barns may hold, and hold. */
+	sinfo->shared = info.barn_limit;
+	sinfo->shared_avail = sloba_cache_barn_objects(s);
 }
 
 void slabinfo_show_stats(struct seq_file *m, struct kmem_cache *s)

@@ -519,6 +519,14 @@ static void test_slabinfo(void **state)
 		assert_int_equal(num, per);
 		assert_int_equal(pages, 1);
 		assert_int_equal(ns, 1);
+		/* With CPU lists (not under SLOBA_DEBUG=all) a barn too. */
+		if (cache_info(s).limit) {
+			assert_int_equal(lim, 2 * batch);
+			assert_true(shared >= 2);
+		} else {
+			assert_int_equal(lim, 0);
+		}
+		assert_int_equal(avail, 0);	/* nothing in the barn yet */
 	}
 	sloba_cache_free(s, p);
 	assert_int_equal(sloba_cache_destroy(s), 0);

@@ -395,8 +395,9 @@ void sloba_slabinfo(int fd)
 		dprintf(fd, "%-17s %6lu %6lu %6u %4u %4u : tunables %4u %4u %4u : slabdata %6lu %6lu %6u\n",
 			info.name, info.active_objs, info.num_objs,
 			info.objsize, info.objperslab, info.pagesperslab,
-			info.limit, info.batchcount, 0U, info.active_slabs,
-			info.num_slabs, 0U);
+			info.limit, info.batchcount, info.barn_limit,
+			info.active_slabs, info.num_slabs,
+			(unsigned int)sloba_cache_barn_objects(s));
 	}
 	pthread_mutex_unlock(&caches_lock);
 }
