@@ -115,6 +115,11 @@ if [ "$slabinfo" = yes ]; then
 		grep -q '^slabinfo - version: 2.1' /proc/slabinfo
 	n=$(grep -c '^kmalloc-' /proc/slabinfo 2> /dev/null)
 	check "/proc/slabinfo lists kmalloc caches (${n:-0})" test "${n:-0}" -ge 5
+	# sharedavail (free objects in SLAB's shared arrays, in SLOBA's
+	# barns) is a part of active_objs.
+	check "/proc/slabinfo: sharedavail within active_objs" \
+		awk '/ : slabdata / && $NF + 0 > $2 + 0 { bad++ } END { exit bad > 0 }' \
+		/proc/slabinfo
 	head -n 12 /proc/slabinfo 2> /dev/null
 	# procps's slabtop reads it too, when the image has it.
 	if command -v slabtop > /dev/null; then
