@@ -9,6 +9,9 @@
 #   make vm-kernel [ALLOC=sloba]    the .deb packages (paths printed)
 #   make vm-image                   the base image (path printed)
 #   make test-vm [VM_STRESS_SECONDS=60]
+#   make vm-perf CMD='command' [ALLOCS='sloba slub'] [VM_PERF_ARGS='--top 40']
+#                                   perf in the VM, per allocator (vm/perf.sh);
+#                                   the battle's programs in /run/sloba-ctl/battle
 #
 # Not in TEST_TARGETS: from a cold cache test-vm builds Debian's
 # configuration (15 min on 2 idle cores) and the image, which together
@@ -23,7 +26,7 @@ APT_PACKAGES += mmdebstrap linux-config-6.1 linux-source-6.1 qemu-system-x86 \
 vm_quote = '$(subst ','\'',$(1))'
 VM_CMD = $(call vm_quote,$(value CMD))
 
-.PHONY: vm vm-kernel vm-image test-vm
+.PHONY: vm vm-kernel vm-image test-vm vm-perf
 
 vm: deps
 	@set -- --alloc $(or $(ALLOC),sloba) $(VM_ARGS); \
@@ -38,3 +41,9 @@ vm-image: deps
 
 test-vm: deps
 	@VM_STRESS_SECONDS=$(VM_STRESS_SECONDS) vm/test-vm.sh
+
+VM_PERF_ARGS ?=
+vm-perf: deps battle-bin
+	@[ -n $(VM_CMD) ] || { echo "make vm-perf: CMD='command' is required" >&2; exit 2; }; \
+	exec vm/perf.sh $(foreach a,$(or $(ALLOCS),$(ALLOC),sloba),--alloc $(a)) \
+		--ctl-add '$(BATTLE_BIN):battle' $(VM_PERF_ARGS) $(VM_CMD)
