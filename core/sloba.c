@@ -29,6 +29,7 @@
  * it, whatever slab or CPU the object came from: that is the whole fast
  * path, with no lock and no atomic instruction, and an object freed on
  * another CPU than the one that allocated it costs exactly a local free.
+ * It lives in sloba_fast.h, so that a platform's entry points inline it.
  * Behind main each CPU keeps a "spare", a chain of exactly cpu_batch
  * objects, and behind the CPUs each node keeps a "barn" of such chains:
  *
@@ -100,68 +101,13 @@
  */
 #include "sloba.h"
 #include "sloba_plat_inline.h"
+#include "sloba_fast.h"
 
 #define SLOBA_POISON_FREE	0x6b
 
 /* ---------------------------------------------------------------------
  * Object and slab helpers
  */
-
-/*
- * A free object's link.  With freelist hardening (the kernel's
- * SLAB_FREELIST_HARDENED) it is stored mixed with a per-cache secret and
- * the byte-swapped address it is stored at, as SLUB does, so a leaked or
- * overwritten link does not give or take a plain pointer.
- */
-static inline void *fp_mix(const struct kmem_cache *s, void *ptr,
-			   const void *where)
-{
-	if (!plat_freelist_hardened())
-		return ptr;
-	return (void *)((uintptr_t)ptr ^ s->random ^
-			(uintptr_t)swab((uintptr_t)where));
-}
-
-/*
- * Sanitizers see free objects as poisoned, so these are the core's only
- * ways in to the link (SLOBA_NO_SANITIZE, and the platform's bracket
- * plat_link_open/plat_link_close around the access).
- */
-static inline SLOBA_NO_SANITIZE void *get_fp(const struct kmem_cache *s,
-					     const void *obj)
-{
-	void **link = (void **)((char *)obj + s->offset);
-	void *next;
-
-	plat_link_open(link);
-	next = *link;
-	plat_link_close(link);
-	return fp_mix(s, next, link);
-}
-
-static inline SLOBA_NO_SANITIZE void set_fp(const struct kmem_cache *s,
-					    void *obj, void *next)
-{
-	void **link = (void **)((char *)obj + s->offset);
-
-	plat_link_open(link);
-	*link = fp_mix(s, next, link);
-	plat_link_close(link);
-}
-
-/*
- * Zero the link word itself: a NULL stored through set_fp() is not zero
- * with freelist hardening, and init_on_free promises an object of zeros.
- */
-static inline SLOBA_NO_SANITIZE void clear_fp(const struct kmem_cache *s,
-					      void *obj)
-{
-	void **link = (void **)((char *)obj + s->offset);
-
-	plat_link_open(link);
-	*link = NULL;
-	plat_link_close(link);
-}
 
 static inline size_t slab_bytes(const struct slab *slab)
 {
@@ -981,23 +927,10 @@ static void cpu_free_slow(struct kmem_cache *s, struct sloba_cpu *c,
 }
 
 /* ---------------------------------------------------------------------
- * The fast paths
- *
- * Kept free of calls and stack frames: anything unusual (an empty or full
- * main, zeroing, a suspected double free) goes to a slow path that starts
- * over.
+ * What the fast paths (sloba_fast.h) leave to a call
  */
 
-static __always_inline void obj_init(struct kmem_cache *s, void *obj,
-				     gfp_t gfp)
-{
-	if (plat_want_init_on_alloc(gfp, s))
-		memset(obj, 0, s->object_size);
-	else if (plat_want_init_on_free(s) && s->offset == 0)
-		clear_fp(s, obj);	/* the link dirtied a zeroed object */
-}
-
-static noinline void *slab_alloc_slow(struct kmem_cache *s, gfp_t gfp)
+noinline void *sloba_alloc_slow(struct kmem_cache *s, gfp_t gfp)
 {
 	struct sloba_cpu *c;
 	unsigned long flags;
@@ -1008,42 +941,18 @@ static noinline void *slab_alloc_slow(struct kmem_cache *s, gfp_t gfp)
 	obj = cpu_refill(s, &c, gfp, &flags);
 	plat_cpu_put(s, flags);
 	if (likely(obj))
-		obj_init(s, obj, gfp);
+		sloba_obj_init(s, obj, gfp);
 	return obj;	/* NULL: the page allocator has said why */
 }
 
 /* Zeroing after a fast-path pop, out of line so the fast path needs no frame. */
-static noinline void *obj_init_slow(struct kmem_cache *s, void *obj,
-				    gfp_t gfp)
+noinline void *sloba_obj_init_slow(struct kmem_cache *s, void *obj, gfp_t gfp)
 {
-	obj_init(s, obj, gfp);
+	sloba_obj_init(s, obj, gfp);
 	return obj;
 }
 
-static __always_inline void *slab_alloc(struct kmem_cache *s, gfp_t gfp)
-{
-	struct sloba_cpu *c;
-	unsigned long flags;
-	void *obj;
-
-	c = plat_cpu_get(s, &flags);
-	obj = c->freelist;
-	if (unlikely(!obj)) {
-		plat_cpu_put(s, flags);
-		return slab_alloc_slow(s, gfp);
-	}
-	c->freelist = get_fp(s, obj);
-	c->count--;
-	if (plat_stats_enabled())
-		c->alloc_fast++;
-	plat_cpu_put(s, flags);
-	if (unlikely(plat_want_init_on_alloc(gfp, s) ||
-		     plat_want_init_on_free(s)))
-		return obj_init_slow(s, obj, gfp);
-	return obj;
-}
-
-static noinline void slab_free_slow(struct kmem_cache *s, void *obj)
+noinline void sloba_free_slow(struct kmem_cache *s, void *obj)
 {
 	struct sloba_cpu *c;
 	unsigned long flags;
@@ -1070,35 +979,15 @@ static noinline void slab_free_slow(struct kmem_cache *s, void *obj)
 	cpu_free_slow(s, c, obj, flags);
 }
 
-static __always_inline void slab_free(struct kmem_cache *s, void *obj)
-{
-	struct sloba_cpu *c;
-	unsigned long flags;
-	void *head;
-
-	c = plat_cpu_get(s, &flags);
-	head = c->freelist;
-	if (likely(c->count < c->limit && obj != head &&
-		   !plat_want_init_on_free(s) && !plat_pfmemalloc_active())) {
-		set_fp(s, obj, head);
-		c->freelist = obj;
-		c->count++;
-		plat_cpu_put(s, flags);
-		return;
-	}
-	plat_cpu_put(s, flags);
-	slab_free_slow(s, obj);
-}
-
 void *sloba_cache_alloc(struct kmem_cache *s, gfp_t gfp)
 {
-	return slab_alloc(s, gfp);
+	return sloba_fast_alloc(s, gfp);
 }
 
 void sloba_cache_free(struct kmem_cache *s, void *obj)
 {
 	if (likely(obj))
-		slab_free(s, obj);
+		sloba_fast_free(s, obj);
 }
 
 /*
@@ -1118,7 +1007,7 @@ static noinline void *alloc_remote(struct kmem_cache *s, gfp_t gfp, int nid)
 	obj = refill_from_slabs(s, &s->node[nid], 1, gfp, &c, &flags, &got);
 	plat_cpu_put(s, flags);
 	if (likely(obj))
-		obj_init(s, obj, gfp);
+		sloba_obj_init(s, obj, gfp);
 	return obj;
 }
 
@@ -1127,7 +1016,7 @@ void *sloba_cache_alloc_node(struct kmem_cache *s, gfp_t gfp, int nid)
 {
 	if (nid == NUMA_NO_NODE || nid == plat_local_nid() ||
 	    (unsigned int)nid >= plat_nr_nodes())
-		return slab_alloc(s, gfp);
+		return sloba_fast_alloc(s, gfp);
 	return alloc_remote(s, gfp, nid);
 }
 
@@ -1165,7 +1054,7 @@ int sloba_cache_alloc_bulk(struct kmem_cache *s, gfp_t gfp, size_t nr,
 	if (unlikely(plat_want_init_on_alloc(gfp, s) ||
 		     plat_want_init_on_free(s))) {
 		for (i = 0; i < nr; i++)
-			obj_init(s, p[i], gfp);
+			sloba_obj_init(s, p[i], gfp);
 	}
 	return (int)nr;
 }
@@ -1824,8 +1713,8 @@ size_t sloba_kmalloc_size_roundup(size_t size)
 void *sloba_kmalloc(size_t size, gfp_t gfp)
 {
 	if (likely(size - 1 < SLOBA_KMALLOC_MAX_CACHE_SIZE))
-		return slab_alloc(size_cache[plat_kmalloc_gfp_type(gfp)]
-					    [size_index(size)], gfp);
+		return sloba_fast_alloc(size_cache[plat_kmalloc_gfp_type(gfp)]
+						  [size_index(size)], gfp);
 	if (!size)
 		return ZERO_SIZE_PTR;
 	return plat_large_alloc(size, gfp, NUMA_NO_NODE);
@@ -1859,7 +1748,7 @@ void sloba_kfree(const void *p)
 	struct slab *slab = plat_virt_to_slab(p);
 
 	if (likely(slab))
-		slab_free(slab->slab_cache, (void *)p);
+		sloba_fast_free(slab->slab_cache, (void *)p);
 	else
 		kfree_not_slab(p);
 }

@@ -35,6 +35,7 @@
 #include "sloba.h"
 #include "sloba_def.h"
 #include "sloba_plat_inline.h"
+#include "sloba_fast.h"
 
 bool sloba_debug_all __ro_after_init;
 
@@ -772,9 +773,9 @@ static __always_inline void *slab_alloc(struct kmem_cache *s,
 		return NULL;
 	gfp &= gfp_allowed_mask;
 	obj = sloba_kfence_alloc(s, orig_size, gfp);
-	/* kmem_cache_alloc() and kmalloc() pass a constant NUMA_NO_NODE */
+	/* The core's fast path, inline for a constant NUMA_NO_NODE. */
 	if (likely(!obj) && node == NUMA_NO_NODE)
-		obj = sloba_cache_alloc(s, gfp);
+		obj = sloba_fast_alloc(s, gfp);
 	else if (likely(!obj))
 		obj = sloba_cache_alloc_node(s, gfp, node);
 	slab_post_alloc_hook(s, objcg, gfp, 1, &obj, false);
@@ -801,7 +802,7 @@ static __always_inline void slab_free(struct kmem_cache *s,
 		return;
 	if (kfence_free(obj))
 		return;
-	sloba_cache_free(s, obj);
+	sloba_fast_free(s, obj);
 }
 
 /* KASAN's quarantine gives an object back: straight to the core. */
