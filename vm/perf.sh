@@ -88,7 +88,7 @@ mkdir -p "$out"
 mkdir -p "$work/perf/lib"
 cp "$perf" "$work/perf/perf"
 ldd "$perf" | awk '$2 == "=>" && $3 ~ /^\// { print $3 }' |
-	grep -v -E '/(libc|libm|libpthread|libdl|librt|ld-linux[^/]*)\.so' |
+	{ grep -v -E '/(libc|libm|libpthread|libdl|librt|ld-linux[^/]*)\.so' || true; } |
 	while read -r lib; do cp -L "$lib" "$work/perf/lib/"; done
 
 # The guest's half: record, then report with every line tagged.
@@ -159,7 +159,9 @@ awk '
 			}
 			print d "\t" line
 		}
-	}' "${files[@]}" | sort -t "$(printf '\t')" -k1,1 -rn | head -n "$top" | cut -f2-
+	}' "${files[@]}" | sort -t "$(printf '\t')" -k1,1 -rn > "$work/diff"
+# (head on a file: in a pipe it would stop sort early, and pipefail fail)
+head -n "$top" "$work/diff" | cut -f2-
 printf '%-44s' '(all samples)'
 for f in "${files[@]}"; do
 	awk '{ n += $2 } END { printf " %9d", n }' "$f"
