@@ -774,10 +774,9 @@ static __always_inline void *slab_alloc(struct kmem_cache *s,
 	gfp &= gfp_allowed_mask;
 	obj = sloba_kfence_alloc(s, orig_size, gfp);
 	/* The core's fast path, inline for a constant NUMA_NO_NODE. */
-	if (likely(!obj) && node == NUMA_NO_NODE)
-		obj = sloba_fast_alloc(s, gfp);
-	else if (likely(!obj))
-		obj = sloba_cache_alloc_node(s, gfp, node);
+	if (likely(!obj))
+		obj = node == NUMA_NO_NODE ? sloba_fast_alloc(s, gfp) :
+		      sloba_cache_alloc_node(s, gfp, node);
 	slab_post_alloc_hook(s, objcg, gfp, 1, &obj, false);
 	return obj;
 }

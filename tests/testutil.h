@@ -62,6 +62,20 @@ static inline struct sloba_cache_info cache_info(sloba_cache_t *s)
 	return info;
 }
 
+/* sloba_slabinfo()'s whole output, NUL-terminated, in @buf. */
+static inline void slabinfo_text(char *buf, size_t size)
+{
+	FILE *f = tmpfile();
+	size_t n;
+
+	assert_non_null(f);
+	sloba_slabinfo(fileno(f));
+	rewind(f);
+	n = fread(buf, 1, size - 1, f);
+	buf[n] = 0;
+	fclose(f);
+}
+
 #define assert_aligned(p, a) assert_int_equal((uintptr_t)(p) % (a), 0)
 
 #endif /* SLOBA_TESTUTIL_H */

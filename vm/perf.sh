@@ -51,7 +51,7 @@ EOF
 say() { echo "vm/perf.sh: $*" >&2; }
 fail() { say "error: $*"; exit 1; }
 
-allocs=() freq=20000 top=30 wall=0 timeout=1800 ctladds=()
+allocs=() freq=20000 top=30 wall=0 timeout=1800 ctladds=() totals=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	--alloc) [ $# -ge 2 ] || usage; allocs+=("$2"); shift 2 ;;
@@ -132,6 +132,7 @@ for a in "${allocs[@]}"; do
 	[ -s "$out/perf-$a.txt" ] || fail "$a: no profile (run.sh status $st; console: $log)"
 	[ "$st" = 0 ] || say "$a: the command or the boot ended with status $st (console: $log)"
 	total=$(awk '{ n += $2 } END { print n + 0 }' "$out/perf-$a.txt")
+	totals+=("$total")
 	echo "== $a ($rel): $total samples$([ "$wall" = 1 ] || echo ", 1 per $((1000000000 / freq)) instructions"); top $top"
 	head -n "$top" "$out/perf-$a.txt"
 done
@@ -163,7 +164,5 @@ awk '
 # (head on a file: in a pipe it would stop sort early, and pipefail fail)
 head -n "$top" "$work/diff" | cut -f2-
 printf '%-44s' '(all samples)'
-for f in "${files[@]}"; do
-	awk '{ n += $2 } END { printf " %9d", n }' "$f"
-done
+printf ' %9d' "${totals[@]}"
 echo
