@@ -45,9 +45,15 @@ copy_in() {
 }
 
 # pack_cpio ROOT OUT: write ROOT as a gzip-compressed newc archive to OUT.
+# The archive is reproducible (every file dated 1970, inodes numbered in
+# order, no name or time in the gzip header): the same tree packs to the same
+# bytes, so that two boots under -icount unpack it with the same instructions
+# (a per-boot date in the run archive moved the kernel's clock by 1-15 us
+# before /init and sent SLOB's first fit down another path).
 pack_cpio() {
 	local root=$1 out=$2
+	find "$root" -mindepth 1 -exec touch -h -d @0 {} + || return 1
 	(cd "$root" && find . -mindepth 1 | LC_ALL=C sort |
-		cpio --quiet -o -H newc -R 0:0) | gzip -9 -n > "$out.tmp" &&
+		cpio --quiet -o -H newc -R 0:0 --reproducible) | gzip -9 -n > "$out.tmp" &&
 		mv "$out.tmp" "$out"
 }

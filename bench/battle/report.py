@@ -241,6 +241,23 @@ def render(records, allocs, baseline="slub"):
                     "%s %.1f%%" % (q, 100 * x) for x, q in over)
                 if over else ""))
 
+    # Within one boot: the repetitions of a phase (the guest's own
+    # variation, which the median of the repetitions smooths over).
+    inboot = {}     # allocator: {phase: [spread of each boot's reps]}
+    for r in records:
+        reps = r.get("reps") or []
+        if r["allocator"] in allocs and len(reps) > 1:
+            inboot.setdefault(r["allocator"], {}).setdefault(
+                r["phase"], []).append(spread_of(reps))
+    if inboot:
+        out.append("largest spread between the repetitions in one boot "
+                   "(median over boots), per allocator:")
+        for a in allocs:
+            if a in inboot:
+                sp, ph = max((statistics.median(v), q)
+                             for q, v in inboot[a].items())
+                out.append("  %-6s %5.1f%% (%s)" % (a, 100 * sp, ph))
+
     loads = [r["host_load"] for r in records
              if r.get("phase") == "boot.host" and "host_load" in r]
     if loads:
