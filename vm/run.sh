@@ -54,7 +54,8 @@ usage: ${0##*/} --image DISK [options] [-- QEMU_ARGS...]
   --mem SIZE          guest memory (default 2G)
   --smp N             guest CPUs (default 2; 1 with --icount)
   --icount            -icount shift=0: the guest's clock counts executed
-                      instructions (deterministic timing)
+                      instructions (deterministic timing); a fixed random
+                      seed, the clock starting at 2030-01-01
   --timeout SEC       kill the guest after SEC seconds (0: never; default 900
                       with --cmd or without a terminal)
   --log FILE          also write the console to FILE
@@ -167,7 +168,11 @@ qemu=(qemu-system-x86_64 -accel tcg -nographic -no-reboot -vga none "${nic[@]}"
 	-m "$mem" -smp "$smp"
 	-drive "file=$image,if=virtio,format=$fmt,snapshot=$snap"
 	-drive "file=$work/ctl.img,if=virtio,format=raw,readonly=on")
-[ "$icount" = 0 ] || qemu+=(-icount shift=0)
+# Under --icount every boot also gets the same inputs (as battle.py's):
+# QEMU's random numbers from a fixed seed, the real-time clock from a fixed
+# date counting virtual time.  The disk's timing still comes from the host.
+[ "$icount" = 0 ] || qemu+=(-icount shift=0 -seed 1
+	-rtc base=2030-01-01T00:00:00,clock=vm)
 if [ -n "$kernel" ]; then
 	qemu+=(-kernel "$kernel" -initrd "$initrd"
 		-append "console=ttyS0,115200 $always${append}")

@@ -19,7 +19,8 @@
  *             (stat every file) and delete it
  *   fork      fork + execve of a tiny static program + wait
  *   pipe      hackbench over pipes: groups of sender and receiver
- *             processes exchanging small messages
+ *             processes exchanging small messages; -p repetitions, marked
+ *             "stat": "best" (see phase_pipe())
  *   syscalls  loops of system calls whose kernel side is mostly slab
  *             work: open/close, pipe2, eventfd, timerfd, epoll, SysV
  *             message queues (kmalloc of every size), reading a /proc
@@ -62,6 +63,7 @@
 
 /* Workload sizes; every one can be set on the command line. */
 static int reps = 3;			/* -k: repetitions of each timing */
+static int pipe_reps = 15;		/* -p: repetitions of hackbench */
 static int nfiles = 20000;		/* -n: files in the tmpfs tree */
 static int nforks = 400;		/* -f: fork+exec per repetition */
 static int groups = 4;			/* -g: hackbench groups */
@@ -619,13 +621,23 @@ static int hack_group(int ready_fd, int wakeup_fd, int wake_w)
 	return 2 * fds;
 }
 
+/*
+ * The repetitions fall on a few distinct levels, the scheduling patterns
+ * the 80 tasks settle into (Debian's kernel in the VM, 15 repetitions in
+ * one boot under icount: 95.6-96.3 ms in 8, 101-107 in 7), and the share of
+ * each level changes from boot to boot, so the median of a boot jumps
+ * between them (96.3 vs 103.3 ms in two boots of one kernel).
+ * The record says "stat": "best": the report takes the lowest repetition,
+ * the cost in the fastest pattern, which every allocator reaches in some of
+ * its -p repetitions (95.57 vs 95.60 ms in those two boots).
+ */
 static void phase_pipe(void)
 {
 	double v[MAX_REPS], t;
-	char extra[96], c;
+	char extra[128], c;
 	int r, g, n, i, rp[2], wp[2];
 
-	for (r = 0; r < reps; r++) {
+	for (r = 0; r < pipe_reps; r++) {
 		if (pipe2(rp, O_CLOEXEC) < 0 || pipe2(wp, O_CLOEXEC) < 0)
 			die("pipe2");
 		for (g = n = 0; g < groups; g++)
@@ -648,9 +660,10 @@ static void phase_pipe(void)
 		close(wp[0]);
 	}
 	snprintf(extra, sizeof(extra),
-		 ",\"groups\":%d,\"fds\":%d,\"loops\":%d,\"messages\":%ld",
+		 ",\"groups\":%d,\"fds\":%d,\"loops\":%d,\"messages\":%ld,"
+		 "\"stat\":\"best\"",
 		 groups, fds, loops, (long)groups * fds * fds * loops);
-	emit("pipe.hackbench", "ms", v, reps, extra);
+	emit("pipe.hackbench", "ms", v, pipe_reps, extra);
 }
 
 /* ------------------------------------------------------------------
@@ -849,10 +862,11 @@ static void usage(void)
 	int i;
 
 	fprintf(stderr,
-		"usage: battle [-k REPS] [-n FILES] [-f FORKS] [-g GROUPS] [-d FDS]\n"
-		"              [-l LOOPS] [-c CALLS] [-w WALKS] [-u DUS] [-x EXEC]\n"
-		"              [-t DIR] [-i] [PHASE...]\n"
-		"  -k REPS    repetitions of every timing (1..%d, default %d)\n"
+		"usage: battle [-k REPS] [-p REPS] [-n FILES] [-f FORKS] [-g GROUPS]\n"
+		"              [-d FDS] [-l LOOPS] [-c CALLS] [-w WALKS] [-u DUS]\n"
+		"              [-x EXEC] [-t DIR] [-i] [PHASE...]\n"
+		"  -k REPS    repetitions of every timing but hackbench (1..%d, default %d)\n"
+		"  -p REPS    repetitions of hackbench (1..%d, default %d)\n"
 		"  -n FILES   files in the tmpfs tree (default %d)\n"
 		"  -f FORKS   fork+exec per repetition (default %d)\n"
 		"  -g GROUPS  hackbench groups (default %d)\n"
@@ -865,7 +879,7 @@ static void usage(void)
 		"  -t DIR     the tmpfs tree to create and delete (default %s)\n"
 		"  -i         print /proc/slabinfo (untimed) with the tree built, after\n"
 		"             the workload and after the final drop_caches\n"
-		"PHASE: ", MAX_REPS, reps, nfiles, nforks, groups, fds, loops,
+		"PHASE: ", MAX_REPS, reps, MAX_REPS, pipe_reps, nfiles, nforks, groups, fds, loops,
 		calls, walks, dus, exec_path, tree);
 	for (i = 0; i < NR_PHASES; i++)
 		fprintf(stderr, "%s ", phases[i].name);
@@ -889,9 +903,10 @@ int main(int argc, char **argv)
 {
 	int opt, i, j, run[NR_PHASES] = { 0 }, any = 0;
 
-	while ((opt = getopt(argc, argv, "k:n:f:g:d:l:c:w:u:x:t:ih")) != -1) {
+	while ((opt = getopt(argc, argv, "k:p:n:f:g:d:l:c:w:u:x:t:ih")) != -1) {
 		switch (opt) {
 		case 'k': reps = number(optarg, 1, MAX_REPS); break;
+		case 'p': pipe_reps = number(optarg, 1, MAX_REPS); break;
 		case 'n': nfiles = number(optarg, 1, 10000000); break;
 		case 'f': nforks = number(optarg, 1, 10000000); break;
 		case 'g': groups = number(optarg, 1, 1000); break;

@@ -154,15 +154,15 @@ def guest_command(a):
         v = n if flag in ("-g", "-d", "-w", "-u") else max(
             1, int(round(n * a.scale)))
         args += [flag, str(v)]
-    return ("bash /run/sloba-ctl/vm-guest.sh %d %s; st=$?; exit $st"
-            % (a.reps, " ".join(args)))
+    return ("bash /run/sloba-ctl/vm-guest.sh %s %d %s; st=$?; exit $st"
+            % (a.clock, a.reps, " ".join(args)))
 
 
 def boot_once(a, image, release, log):
     cmd = [os.path.join(REPO, "vm", "run.sh"), "--image", image,
            "--release", release, "--quiet", "--log", log,
            "--smp", str(a.smp), "--mem", a.mem, "--timeout", str(a.timeout),
-           "--append", "quiet nokaslr",
+           "--append", "quiet nokaslr norandmaps",
            "--ctl-add", os.path.join(HERE, "vm-guest.sh") + ":vm-guest.sh",
            "--ctl-add", a.bin + ":battle",
            "--ctl-add", a.meta + ":linux-meta.tar",
