@@ -158,6 +158,9 @@ def render(records, allocs, baseline="slub"):
     # use_median_of_reps() marks the records whose value became a median.
     stat = ("median repetition" if any("best" in r for r in records)
             else "best repetition")
+    if stat.startswith("median") and any(r.get("stat") == "best"
+                                         for r in records):
+        stat += " (hackbench: its lowest)"
     out.append("allocator battle: median over boots (%s) of each boot's "
                "%s; in brackets the ratio to %s, paired:"
                % (", ".join("%s %d" % (a, runs[a]) for a in allocs), stat,
