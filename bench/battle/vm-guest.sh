@@ -32,8 +32,14 @@
 #
 # usage: vm-guest.sh icount|wall REPS [battle options...]
 
-clock=${1:-icount} reps=${2:-3}
-shift 2
+clock=${1:-} reps=${2:-}
+case "$clock:$reps" in
+icount:[1-9]* | wall:[1-9]*) shift 2 ;;
+*)
+	echo "usage: vm-guest.sh icount|wall REPS [battle options...]" >&2
+	exit 2
+	;;
+esac
 ctl=/run/sloba-ctl
 tree=/srv/linux
 
