@@ -5,7 +5,7 @@
 # See bench/battle/battle.py (the host side) and bench/battle/battle.c (the
 # guest side).
 #
-#   make battle [BATTLE_ROUNDS=5] [BATTLE_ALLOCS='sloba slub slab slob']
+#   make battle [BATTLE_ROUNDS=2] [BATTLE_ALLOCS='sloba slub slab slob']
 #               [BATTLE_REPS=5] [BATTLE_SCALE=1] [BATTLE_CLOCK=icount|wall]
 #               [BATTLE_ARGS='--smp 2 ...' (--smp: wall clock only)]
 #   make battle BATTLE_ROUNDS=1          a quick run (~1.5 min with kernels cached)
@@ -22,13 +22,16 @@
 # BATTLE_CLOCK=icount (the default) runs QEMU with -icount shift=0,sleep=off:
 # time is instructions executed, deterministic (BATTLE_ARGS='--icount-sleep
 # on' lets idle time follow the host's); wall counts cache and memory
-# effects and the host's load (bench/battle/README.md).  A full run (20 boots) takes 5-6 min with
+# effects and the host's load (bench/battle/README.md).  Under icount every
+# boot of a kernel repeats the one before to the last digit, so two rounds
+# show all there is (and that they repeat); the wall clock needs five.  A
+# five-round run (20 boots) takes 5-6 min with
 # the four kernels cached on a quiet host (~10 min while other builds share
 # it), plus 4-9 min per kernel that is not cached (~35-45 min from a clean
 # cache): more than the 25 minutes `make bench` allows, so battle is not in
 # BENCH_TARGETS (nor in TEST_TARGETS: it measures, it does not test).
 
-BATTLE_ROUNDS ?= 5
+BATTLE_ROUNDS ?= $(if $(filter wall,$(BATTLE_CLOCK)),5,2)
 BATTLE_ALLOCS ?= sloba slub slab slob
 BATTLE_REPS ?= 5
 BATTLE_SCALE ?= 1
