@@ -58,12 +58,14 @@ best() { printf '%s\n' "$@" | sort -g | head -n 1; }
 drop() { sync; echo 3 > /proc/sys/vm/drop_caches; }
 # CPU time of this shell's finished children: cpu_mark NAME saves bash's
 # `times` run in this shell (in a $(...) subshell it would see that
-# subshell's children), cpu_ms NAME reads the children's user + system time
-# from it in ms.  Read them after the measured command: every process
-# started in between (a reader too) counts.
+# subshell's children); cpu_between A B prints the children's user + system
+# time from mark A to mark B in ms.  Read it after the measured command:
+# every process started in between (a reader too) counts.
 cpu_mark() { times > "/run/vm-guest.times.$1"; }
-cpu_ms() {
-	awk 'NR == 2 { gsub(/[ms]/, " "); printf "%.3f", ($1 * 60 + $2 + $3 * 60 + $4) * 1000 }' "/run/vm-guest.times.$1"
+cpu_between() {
+	awk 'FNR == 2 { gsub(/[ms]/, " "); t = ($1 * 60 + $2 + $3 * 60 + $4) * 1000
+		if (NR == FNR) a = t; else b = t }
+	END { printf "%.3f", b - a }' "/run/vm-guest.times.$1" "/run/vm-guest.times.$2"
 }
 
 record vmmem.slab_boot kB "$(slab)"
@@ -99,7 +101,7 @@ for _ in $(seq "$reps"); do
 	du -s "$tree" > /dev/null || exit 1; t2=$(now)
 	n=$(find "$tree" -type f | wc -l); t3=$(now)
 	cold+=("$(ms "$t0" "$t1")") warm+=("$(ms "$t1" "$t2")") find+=("$(ms "$t2" "$t3")")
-	cold_cpu+=("$(awk -v a="$(cpu_ms 0)" -v b="$(cpu_ms 1)" 'BEGIN { printf "%.3f", b - a }')")
+	cold_cpu+=("$(cpu_between 0 1)")
 done
 echo "battle-vm: $n files in $tree"
 if [ "$clock" = icount ]; then
