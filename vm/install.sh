@@ -11,6 +11,10 @@
 # initramfs of every module, MODULES=most) took over an hour here, hence the
 # two-hour timeout; our kernels, with a few modules, take minutes.
 #
+# One line of set-up precedes dpkg: the initramfs loads the drivers of
+# persistent memory (nfit, nd_pmem; INITRAMFS_MODULES), so that the image
+# also boots from an NVDIMM (vm/run.sh --pmem), as the battle boots it.
+#
 # The result is a qcow2 overlay on the base image, cached as
 # $SLOBA_CACHE/vm/<name>-<key>.qcow2 (key: the base image and the packages'
 # content); prints its path.  The base image must stay where it is.
@@ -47,9 +51,11 @@ for d in "${debs[@]}"; do
 	[ -r "$d" ] || fail "cannot read $d"
 done
 base=$(realpath "$base")
+INITRAMFS_MODULES="nfit nd_pmem"
 
 key=$({
 	echo "$base"
+	echo "initramfs modules: $INITRAMFS_MODULES"
 	for d in "${debs[@]}"; do
 		echo "$(basename "$d") $(sha256sum < "$d")"
 	done | sort
@@ -81,7 +87,7 @@ check='for d in /run/sloba-ctl/debs/linux-image-*.deb; do
 	[ -f /boot/initrd.img-$v ] || { echo "no initramfs for $v"; exit 1; }
 done'
 if ! "$here/run.sh" --image "$tmp" --persist --quiet --log "$log" --timeout 7200 "${args[@]}" \
-	--cmd "set -e; dpkg -i /run/sloba-ctl/debs/*.deb; $check; grep -E '^\s*menuentry ' /boot/grub/grub.cfg | cut -d\"'\" -f2 | sed 's/^/@@GRUB-ENTRY /'; sync"; then
+	--cmd "set -e; for m in $INITRAMFS_MODULES; do grep -qx \$m /etc/initramfs-tools/modules || echo \$m >> /etc/initramfs-tools/modules; done; dpkg -i /run/sloba-ctl/debs/*.deb; $check; grep -E '^\s*menuentry ' /boot/grub/grub.cfg | cut -d\"'\" -f2 | sed 's/^/@@GRUB-ENTRY /'; sync"; then
 	tail -n 40 "$log" >&2
 	rm -f "$tmp"
 	fail "installing failed (log above)"

@@ -55,12 +55,19 @@ usage: ${0##*/} --image DISK [options] [-- QEMU_ARGS...]
   --smp N             guest CPUs (default 2; 1 with --icount)
   --icount            -icount shift=0: the guest's clock counts executed
                       instructions (deterministic timing); a fixed random
-                      seed, the clock starting at 2030-01-01
+                      seed, the clock starting at 2030-01-01; with --pmem
+                      an idle guest's clock skips to its next timer
   --timeout SEC       kill the guest after SEC seconds (0: never; default 900
                       with --cmd or without a terminal)
   --log FILE          also write the console to FILE
   --ignore REGEX      console lines guest/check-log.sh should not count
   --persist           write to the image (default: snapshot=on)
+  --pmem              the disks as NVDIMMs (persistent memory), not virtio:
+                      the guest reads memory, so a boot never waits for the
+                      host (with --icount, boots repeat); QEMU loads
+                      --release's kernel and initrd with its GRUB entry's
+                      command line; a qcow2 image is converted once to a raw
+                      copy beside it
   --quiet             do not stream the console to stdout
 EOF
 	exit 2
@@ -68,7 +75,7 @@ EOF
 die() { echo "vm/run.sh: $*" >&2; exit 2; }
 
 image='' release='' entry='' kernel='' initrd='' cmd='' append='' mem=2G smp=''
-icount=0 timeout='' log='' persist=0 quiet=0 net=0
+icount=0 timeout='' log='' persist=0 quiet=0 net=0 pmem=0
 ctladds=() ignores=() qemu_extra=()
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -95,6 +102,7 @@ while [ $# -gt 0 ]; do
 	--icount) icount=1; shift ;;
 	--net) net=1; shift ;;
 	--persist) persist=1; shift ;;
+	--pmem) pmem=1; shift ;;
 	--quiet) quiet=1; shift ;;
 	--) shift; qemu_extra=("$@"); break ;;
 	*) usage ;;
@@ -111,6 +119,9 @@ case "$smp" in '' | *[!0-9]*) usage ;; esac
 [ -z "$release" ] || [ -z "$entry" ] || die "--release and --entry exclude each other"
 [ -z "$kernel" ] || [ -r "$kernel" ] || die "cannot read kernel $kernel"
 [ -z "$kernel" ] || [ -n "$initrd" ] || die "--kernel needs --initrd"
+[ "$pmem" = 0 ] || [ "$persist" = 0 ] || die "--pmem and --persist exclude each other"
+[ "$pmem" = 0 ] || [ -n "$release" ] || die "--pmem needs --release"
+[ "$pmem" = 0 ] || [ -z "$kernel" ] || die "--pmem boots --release's own kernel, not --kernel"
 interactive=1
 [ -z "$cmd" ] || interactive=0
 if [ -z "$timeout" ]; then
@@ -154,25 +165,102 @@ for a in "${ctladds[@]+"${ctladds[@]}"}"; do
 	cp -a -L "$srcp" "$ctl/$dest"
 done
 kb=$(du -sk "$ctl" | cut -f1)
-mkfs.ext2 -q -F -L SLOBACTL -d "$ctl" "$work/ctl.img" $((kb * 5 / 4 + 2048))k > /dev/null ||
+# The same files make the same disk: a fixed UUID, directory hash seed and
+# file system time, files dated 1970 (only their inodes' change times are
+# the host's, which nothing reads during boot).  A random UUID changed the
+# names of the device units systemd makes at every boot, and with them the
+# work its hash tables did.
+find "$ctl" -exec touch -h -d @0 {} +
+E2FSPROGS_FAKE_TIME=1893456000 mkfs.ext2 -q -F -L SLOBACTL \
+	-U 51ba0c71-c7d1-4000-8000-000000000001 \
+	-E hash_seed=51ba0c71-c7d1-4000-8000-000000000002 \
+	-d "$ctl" "$work/ctl.img" $((kb * 5 / 4 + 2048))k > /dev/null ||
 	die "mkfs.ext2 of the control disk failed"
 
 # --- QEMU ----------------------------------------------------------------------
 fmt=raw
 case "$image" in *.qcow2) fmt=qcow2 ;; esac
+
+# --pmem: both disks as NVDIMMs (persistent memory) over their files,
+# mapped copy-on-write (share=off: like snapshot=on, nothing reaches the
+# file), and no virtio disk.  The guest's ACPI NFIT driver and nd_pmem (in
+# the initramfs, vm/install.sh) make them block devices.  Reading them is a
+# memory copy the guest's CPU executes, where a virtio request completes
+# whenever the host's I/O thread gets to it: under --icount that host timing
+# decided the order of a boot's parallel work.  With no disk for the
+# firmware, QEMU loads the kernel and initrd of --release's GRUB entry
+# itself, with that entry's command line (read from the image with
+# debugfs): GRUB's own disk reads made the kernel start at a different
+# moment of the machine's timers in every boot.
+pmem_args=() memory=$mem
+mib() {			# SIZE (NNN, NNNk, NNNM, NNNG) in MiB, rounded up
+	local n=${1%[kKmMgG]}
+	case "$1" in
+	*[kK]) echo $(((n + 1023) / 1024)) ;;
+	*[mM]) echo "$n" ;;
+	*[gG]) echo $((n * 1024)) ;;
+	*) echo $(((n + 1048575) / 1048576)) ;;
+	esac
+}
+if [ "$pmem" = 1 ]; then
+	raw=$image
+	if [ "$fmt" = qcow2 ]; then
+		raw=${image%.qcow2}.raw
+		(
+			flock 8
+			[ "$raw" -nt "$image" ] ||
+				{ qemu-img convert -O raw "$image" "$raw.tmp" && mv "$raw.tmp" "$raw"; }
+		) 8> "$raw.lock" || die "qemu-img convert of $image failed"
+	fi
+	# The root file system: the image's first partition.
+	start=$(sfdisk -d "$raw" 2> /dev/null | sed -n 's/.*start= *\([0-9]*\),.*/\1/p' | head -n 1)
+	[ -n "$start" ] || die "--pmem: no partition table in $raw"
+	rootfs="$raw?offset=$((start * 512))"
+	for f in vmlinuz initrd.img; do
+		debugfs -R "dump /boot/$f-$release $work/$f" "$rootfs" 2> /dev/null
+		[ -s "$work/$f" ] || die "--pmem: no /boot/$f-$release in $image"
+	done
+	# GRUB's entry: "linux /boot/vmlinuz-REL ARGS", ARGS ending in $sloba_append.
+	cmdline=$(debugfs -R "cat /boot/grub/grub.cfg" "$rootfs" 2> /dev/null |
+		awk -v k="/boot/vmlinuz-$release" '$1 == "linux" && $2 == k {
+			for (i = 3; i <= NF; i++) printf "%s ", $i; exit }')
+	[ -n "$cmdline" ] || die "--pmem: no GRUB entry for $release in $image"
+	cmdline=${cmdline//\$sloba_append/$always${append}}
+	# NVDIMM sizes in whole 128 MiB blocks (the control disk's file grows,
+	# its file system does not).
+	ctl_mib=$((($(mib "$(stat -c %s "$work/ctl.img")") + 127) / 128 * 128))
+	truncate -s "${ctl_mib}M" "$work/ctl.img"
+	root_mib=$(mib "$(stat -c %s "$raw")")
+	[ $((root_mib % 128)) = 0 ] || die "--pmem: $raw is not a whole number of 128 MiB blocks"
+	mem_mib=$(mib "$mem")
+	memory=${mem_mib}M,slots=2,maxmem=$((mem_mib + root_mib + ctl_mib))M
+	pmem_args=(-machine "pc,nvdimm=on"
+		-object "memory-backend-file,id=pmroot,mem-path=$raw,size=${root_mib}M,share=off"
+		-device "nvdimm,id=nvroot,memdev=pmroot"
+		-object "memory-backend-file,id=pmctl,mem-path=$work/ctl.img,size=${ctl_mib}M,share=off"
+		-device "nvdimm,id=nvctl,memdev=pmctl"
+		-kernel "$work/vmlinuz" -initrd "$work/initrd.img" -append "$cmdline")
+fi
 snap=on
 [ "$persist" = 0 ] || snap=off
 nic=(-nic none)
 [ "$net" = 0 ] || nic=(-nic "user,model=virtio-net-pci")
 qemu=(qemu-system-x86_64 -accel tcg -nographic -no-reboot -vga none "${nic[@]}"
-	-m "$mem" -smp "$smp"
-	-drive "file=$image,if=virtio,format=$fmt,snapshot=$snap"
+	-m "$memory" -smp "$smp" "${pmem_args[@]+"${pmem_args[@]}"}")
+[ "$pmem" = 1 ] || qemu+=(-drive "file=$image,if=virtio,format=$fmt,snapshot=$snap"
 	-drive "file=$work/ctl.img,if=virtio,format=raw,readonly=on")
 # Under --icount every boot also gets the same inputs (as battle.py's):
 # QEMU's random numbers from a fixed seed, the real-time clock from a fixed
-# date counting virtual time.  The disk's timing still comes from the host.
-[ "$icount" = 0 ] || qemu+=(-icount shift=0 -seed 1
-	-rtc base=2030-01-01T00:00:00,clock=vm)
+# date counting virtual time.  With virtio disks their timing still comes
+# from the host, and while the guest idles waiting for them its clock must
+# follow the host's (sleep=on: with sleep=off it jumps to the next timer,
+# past the read, and two boots of one kernel differed by 50%).  With --pmem
+# nothing the guest waits for comes from the host: an idle guest's clock
+# jumps to its next timer (sleep=off), as battle.py's.
+sleep=on
+[ "$pmem" = 0 ] || sleep=off
+[ "$icount" = 0 ] || qemu+=(-icount "shift=0,sleep=$sleep" -seed 1
+	-rtc "base=2030-01-01T00:00:00,clock=vm")
 if [ -n "$kernel" ]; then
 	qemu+=(-kernel "$kernel" -initrd "$initrd"
 		-append "console=ttyS0,115200 $always${append}")

@@ -16,8 +16,15 @@ configuration (vm/kernel.sh), installed side by side in the Debian VM
   the battle      bench/battle/battle's phases (dentry, fork, pipe,
                   syscalls, mem) inside the VM
 
+The kernel reads the image as an NVDIMM (--disk pmem, vm/run.sh --pmem;
+GRUB still loads it from the virtio disk): every read is a memory copy
+the guest executes, so under -icount a boot's parallel work runs in the
+same order every time, where virtio requests complete on the host's time
+(--disk virtio) and boots of one kernel differed by 2-7% in some phases.
+
 "stock" in --allocs adds Debian's own kernel (SLUB, Debian's full module
-set) as a fifth contestant.  --clock as in battle.py: icount (default,
+set) as a fifth contestant (its initramfs lacks the NVDIMM drivers: use
+--disk virtio).  --clock as in battle.py: icount (default,
 -icount shift=0: instructions executed, deterministic) or wall.  The guest
 has one CPU by default, like battle.py's.  Records go to
 $BUILD/bench/battle-vm.json (battle-vm-wall.json), the table to .txt and
@@ -71,6 +78,10 @@ def parse_args():
     p.add_argument("--scale", type=float, default=1.0,
                    help="the in-VM battle's workload factor (default 1)")
     p.add_argument("--clock", default="icount", choices=("icount", "wall"))
+    p.add_argument("--disk", default="pmem", choices=("pmem", "virtio"),
+                   help="how the kernel sees the image: pmem (default), "
+                   "an NVDIMM it reads with memory copies, or virtio, a "
+                   "disk whose requests complete on the host's time")
     p.add_argument("--smp", type=int, default=1, help="guest CPUs (1)")
     p.add_argument("--mem", default="2G", help="guest memory (2G)")
     p.add_argument("--timeout", type=int, default=3600,
@@ -96,6 +107,9 @@ def parse_args():
         # configuration" under -icount.
         p.error("--smp %d needs --clock wall: under -icount QEMU 7.2's x86 "
                 "guest hangs while bringing up its second CPU" % a.smp)
+    if "stock" in allocs and a.disk == "pmem":
+        p.error("stock needs --disk virtio: Debian's initramfs of its own "
+                "kernel has no NVDIMM drivers")
     if not re.fullmatch(r"[0-9]+[MG]", a.mem):
         p.error("--mem wants a size like 2G")
     a.allocs = allocs
@@ -169,6 +183,8 @@ def boot_once(a, image, release, log):
            "--cmd", guest_command(a)]
     if a.clock == "icount":
         cmd.append("--icount")
+    if a.disk == "pmem":
+        cmd.append("--pmem")
     t0 = time.monotonic()
     with open(log + ".run.sh", "w") as err:
         status = subprocess.run(cmd, stdout=subprocess.DEVNULL,
@@ -197,7 +213,8 @@ def main():
     if a.keep and os.path.exists(a.out):
         with open(a.out) as f:
             kept = [r for r in json.load(f) if r.get("allocator") in order
-                    and r.get("clock") == a.clock]
+                    and r.get("clock") == a.clock
+                    and r.get("disk", "virtio") == a.disk]
         if a.clock == "icount":		# records of before the median
             report.use_median_of_reps(kept)
     done = sorted({r["allocator"] for r in kept}, key=order.index)
@@ -207,9 +224,9 @@ def main():
     boot = [x for x in order if x not in done]
     nboots = a.rounds * len(boot)
     start = time.monotonic()
-    say("plan: %s, %d rounds, %d boots, %s clock, %d CPU, %s; records to %s"
-        % (" ".join(boot) or "nothing to boot", a.rounds, nboots, a.clock,
-           a.smp, a.mem, a.out))
+    say("plan: %s, %d rounds, %d boots, %s clock, %s disk, %d CPU, %s; "
+        "records to %s" % (" ".join(boot) or "nothing to boot", a.rounds,
+                           nboots, a.clock, a.disk, a.smp, a.mem, a.out))
     if boot:
         image, releases = prepare(a, boot)
         say("image %s; kernels: %s" % (image, ", ".join(
@@ -234,7 +251,7 @@ def main():
                 continue
             for r in recs:
                 r.update(allocator=alloc, run=rnd, boot=n, clock=a.clock,
-                         group=r["phase"].split(".")[0])
+                         disk=a.disk, group=r["phase"].split(".")[0])
             records += recs
             v = {r["phase"]: r["value"] for r in recs}
             say("[%2d/%d] round %d %-5s ok in %3.0f s: boot %s ms, du cold "
@@ -250,9 +267,10 @@ def main():
     if not records:
         fail("no boot succeeded; logs in " + logs)
     text = report.render(records, order, a.baseline)
-    text += "\nrun: %d boots (%d failed) in %.1f min, %s clock; records %s\n" % (
-        nboots, len(failures), (time.monotonic() - start) / 60, a.clock,
-        a.out)
+    text += ("\nrun: %d boots (%d failed) in %.1f min, %s clock, %s disk; "
+             "records %s\n" % (nboots, len(failures),
+                                (time.monotonic() - start) / 60, a.clock,
+                                a.disk, a.out))
     if done:
         text += "(records of %s kept from an earlier run, --keep)\n" % (
             " ".join(done))
