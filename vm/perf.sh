@@ -14,8 +14,8 @@
 # By default the VM runs under -icount (one CPU): the guest's clock counts
 # executed instructions, so cpu-clock samples are taken every FREQ-th of a
 # second of *instructions*, and a function's samples are its share of the
-# instructions executed -- repeatable between boots and independent of the
-# host's load.  --wall samples wall time instead (two CPUs).  One caveat of
+# instructions executed -- repeatable between boots (the disks are NVDIMMs,
+# vm/run.sh --pmem) and independent of the host's load.  --wall samples wall time instead (two CPUs).  One caveat of
 # any timer-based profile: a timer interrupt that comes while interrupts
 # are disabled is taken when they are enabled again, so the work of an
 # interrupts-off section is charged to the function that ends it (for
@@ -112,7 +112,9 @@ echo "$freq" > "$work/freq"
 vmargs=()
 for a in "${allocs[@]}"; do vmargs+=(--alloc "$a"); done
 image=$("$here/vm.sh" "${vmargs[@]}" --print-image) || fail "no VM image"
-clock=(--icount)
+# Under icount from NVDIMMs (vm/run.sh --pmem): no read waits for the host,
+# so two boots of one kernel execute the same instructions.
+clock=(--icount --pmem)
 [ "$wall" = 0 ] || clock=()
 
 for a in "${allocs[@]}"; do

@@ -3,8 +3,8 @@
 """battle_vm.py - the seed's battle at its own scale (`make battle-vm`):
 SLOBA, SLUB, SLAB and SLOB kernels built from Debian's own 6.1
 configuration (vm/kernel.sh), installed side by side in the Debian VM
-(vm/install.sh) and booted round-robin through its GRUB (vm/run.sh
---release), each boot running bench/battle/vm-guest.sh:
+(vm/install.sh) and booted round-robin (vm/run.sh --release: each its
+GRUB entry), each boot running bench/battle/vm-guest.sh:
 
   boot battle     systemd-analyze: kernel, initrd, userspace, total
   dentry battle   du over the unpacked linux-source-6.1 tree on the VM's
