@@ -93,6 +93,8 @@ battle-report:
 # 2 idle cores, longer on shared ones); the boots take ~2 min each (TCG).
 # BATTLE_VM_ARGS=--keep keeps the allocators already in battle-vm.json and
 # boots only the others (a kernel that finished building later).
+# The kernels read the image as NVDIMMs, so icount boots repeat exactly;
+# BATTLE_VM_ARGS='--disk virtio' boots them through GRUB from virtio disks.
 BATTLE_VM_ROUNDS ?= 3
 BATTLE_VM_ALLOCS ?= sloba slub slab slob
 BATTLE_VM_ARGS ?=

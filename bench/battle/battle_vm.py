@@ -16,11 +16,12 @@ GRUB entry), each boot running bench/battle/vm-guest.sh:
   the battle      bench/battle/battle's phases (dentry, fork, pipe,
                   syscalls, mem) inside the VM
 
-The kernel reads the image as an NVDIMM (--disk pmem, vm/run.sh --pmem;
-GRUB still loads it from the virtio disk): every read is a memory copy
-the guest executes, so under -icount a boot's parallel work runs in the
-same order every time, where virtio requests complete on the host's time
-(--disk virtio) and boots of one kernel differed by 2-7% in some phases.
+The kernel reads the image as an NVDIMM (--disk pmem, vm/run.sh --pmem,
+which also has QEMU load the GRUB entry's kernel, initrd and command line):
+every read is a memory copy the guest executes, so under -icount boots of
+one kernel execute the same instructions, where virtio requests complete
+on the host's time (--disk virtio, through GRUB) and boots of one kernel
+differed by 2-7% in some phases.
 
 "stock" in --allocs adds Debian's own kernel (SLUB, Debian's full module
 set) as a fifth contestant (its initramfs lacks the NVDIMM drivers: use
