@@ -14,8 +14,10 @@
 #             prints "@@GUEST-EXIT <status>@@" and powers off;
 #   files given with --ctl-add, readable in the guest under /run/sloba-ctl.
 # With --kernel the image's GRUB is bypassed (QEMU loads that kernel and
-# initrd): vm/mkimage.sh boots this way once to install GRUB.  The guest
-# has no network unless --net gives it QEMU's user-mode one.
+# initrd): vm/mkimage.sh boots this way once to install GRUB.  With --pmem
+# both disks are NVDIMMs and QEMU loads --release's kernel, initrd and
+# GRUB command line itself (below).  The guest has no network unless --net
+# gives it QEMU's user-mode one.
 #
 # The disk image is opened with snapshot=on unless --persist: nothing a run
 # does reaches the image, so every boot starts from the same disk.
