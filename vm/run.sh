@@ -234,7 +234,7 @@ if [ "$pmem" = 1 ]; then
 	truncate -s "${ctl_mib}M" "$work/ctl.img"
 	root_mib=$(mib "$(stat -c %s "$raw")")
 	[ $((root_mib % 128)) = 0 ] || die "--pmem: $raw is not a whole number of 128 MiB blocks"
-	mem_mib=$(mib "$mem")
+	case "$mem" in *[!0-9]*) mem_mib=$(mib "$mem") ;; *) mem_mib=$mem ;; esac # QEMU: MiB
 	memory=${mem_mib}M,slots=2,maxmem=$((mem_mib + root_mib + ctl_mib))M
 	pmem_args=(-machine "pc,nvdimm=on"
 		-object "memory-backend-file,id=pmroot,mem-path=$raw,size=${root_mib}M,share=off"
