@@ -195,15 +195,15 @@ case "$image" in *.qcow2) fmt=qcow2 ;; esac
 # debugfs): GRUB's own disk reads made the kernel start at a different
 # moment of the machine's timers in every boot.
 pmem_args=() memory=$mem
-mib() {			# SIZE (NNN, NNNk, NNNM, NNNG) in MiB, rounded up
+mib() {			# QEMU's SIZE (NNN[kKmMgG], no unit: MiB) in MiB, rounded up
 	local n=${1%[kKmMgG]}
 	case "$1" in
 	*[kK]) echo $(((n + 1023) / 1024)) ;;
-	*[mM]) echo "$n" ;;
 	*[gG]) echo $((n * 1024)) ;;
-	*) echo $(((n + 1048575) / 1048576)) ;;
+	*) echo "$n" ;;
 	esac
 }
+file_mib() { echo $((($(stat -c %s "$1") + 1048575) / 1048576)); }
 if [ "$pmem" = 1 ]; then
 	raw=$image
 	if [ "$fmt" = qcow2 ]; then
@@ -230,11 +230,11 @@ if [ "$pmem" = 1 ]; then
 	cmdline=${cmdline//\$sloba_append/$always${append}}
 	# NVDIMM sizes in whole 128 MiB blocks (the control disk's file grows,
 	# its file system does not).
-	ctl_mib=$((($(mib "$(stat -c %s "$work/ctl.img")") + 127) / 128 * 128))
+	ctl_mib=$((($(file_mib "$work/ctl.img") + 127) / 128 * 128))
 	truncate -s "${ctl_mib}M" "$work/ctl.img"
-	root_mib=$(mib "$(stat -c %s "$raw")")
+	root_mib=$(file_mib "$raw")
 	[ $((root_mib % 128)) = 0 ] || die "--pmem: $raw is not a whole number of 128 MiB blocks"
-	case "$mem" in *[!0-9]*) mem_mib=$(mib "$mem") ;; *) mem_mib=$mem ;; esac # QEMU: MiB
+	mem_mib=$(mib "$mem")
 	memory=${mem_mib}M,slots=2,maxmem=$((mem_mib + root_mib + ctl_mib))M
 	pmem_args=(-machine "pc,nvdimm=on"
 		-object "memory-backend-file,id=pmroot,mem-path=$raw,size=${root_mib}M,share=off"
